@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * libgoconc: Go's concurrency runtime for C. This umbrella header
+ * includes every public header; see README.md and docs/.
+ */
+#ifndef GOCONC_H
+#define GOCONC_H
+
+#include <goconc/version.h>
+#include <goconc/features.h>
+#include <goconc/common.h>
+#include <goconc/atomic.h>
+#include <goconc/ring.h>
+
+#endif /* GOCONC_H */

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# The library: libgoconc_internal.la holds every object (white-box tests
+# link it); libgoconc.la is the same code with only GOC_API symbols
+# exported (-fvisibility=hidden).
+noinst_LTLIBRARIES += libgoconc_internal.la
+libgoconc_internal_la_SOURCES = \
+	src/rt/error.c \
+	src/rt/panic.c \
+	src/rt/atomic_value.c
+libgoconc_internal_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+libgoconc_internal_la_CCASFLAGS = $(AM_CCASFLAGS)
+libgoconc_internal_la_LIBADD = $(CK_LIBS) -lpthread
+noinst_HEADERS += \
+	src/internal/compiler.h \
+	src/internal/assert.h \
+	src/internal/panic.h \
+	src/internal/arch.h
+
+lib_LTLIBRARIES += libgoconc.la
+libgoconc_la_SOURCES =
+nodist_EXTRA_libgoconc_la_SOURCES = src/rt/dummy.c
+libgoconc_la_LIBADD = libgoconc_internal.la $(CK_LIBS) -lpthread
+libgoconc_la_LDFLAGS = -version-info $(GOC_LT_VERSION) $(GOC_SAN_CFLAGS)
+
+include src/lf/local.mk

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Test tiers (STYLE C9): unit (white-box, internal library), api (black
+# box through <goconc.h>), death (re-executed panics), short stress runs.
+check_LIBRARIES = tests/libharness.a
+tests_libharness_a_SOURCES = tests/harness.c tests/harness.h
+tests_libharness_a_CFLAGS = $(AM_CFLAGS)
+
+# White-box programs link the internal library; black-box ones the public.
+UNIT_LDADD = tests/libharness.a libgoconc_internal.la $(CK_LIBS) -lpthread
+API_LDADD = tests/libharness.a libgoconc.la -lpthread
+LDADD = $(UNIT_LDADD)
+
+UNIT_TESTS += tests/unit/atomic
+tests_unit_atomic_SOURCES = tests/unit/atomic.c
+
+API_TESTS += tests/api/atomic_value tests/api/headers
+tests_api_atomic_value_SOURCES = tests/api/atomic_value.c
+tests_api_atomic_value_LDADD = $(API_LDADD)
+tests_api_headers_SOURCES = tests/api/headers.c tests/api/headers_cxx.cc \
+	$(HEADER_TUS)
+tests_api_headers_LDADD = $(API_LDADD)
+
+DEATH_TESTS += tests/death/atomic
+tests_death_atomic_SOURCES = tests/death/atomic.c
+tests_death_atomic_LDADD = $(API_LDADD)
+
+# Each public header compiled alone, as C, by its own translation unit.
+HEADER_TUS = \
+	tests/api/hdr_goconc.c \
+	tests/api/hdr_common.c \
+	tests/api/hdr_atomic.c \
+	tests/api/hdr_ring.c
+
+check_PROGRAMS += $(UNIT_TESTS) $(API_TESTS) $(DEATH_TESTS) \
+	$(STRESS_TESTS) $(FUZZ_REPLAY_TESTS) $(BENCHES) $(EXAMPLES)
+TESTS += $(UNIT_TESTS) $(API_TESTS) $(DEATH_TESTS) $(STRESS_TESTS) \
+	$(FUZZ_REPLAY_TESTS)
+EXTRA_DIST += tests/run-test
