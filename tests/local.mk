@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Test tiers (STYLE C9): unit (white-box, internal library), api (black
 # box through <goconc.h>), death (re-executed panics), short stress runs.
-check_LIBRARIES = tests/libharness.a
+check_LIBRARIES += tests/libharness.a
 tests_libharness_a_SOURCES = tests/harness.c tests/harness.h
 tests_libharness_a_CFLAGS = $(AM_CFLAGS)
 
