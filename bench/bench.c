@@ -136,9 +136,9 @@ print_header(void)
 	       cpu);
 	printf("# machine: %s %s, %ld cpus\n", u.nodename, u.release,
 	       sysconf(_SC_NPROCESSORS_ONLN));
-	printf("# commit: %s\n",
-	       getenv("GOC_BENCH_COMMIT") ? getenv("GOC_BENCH_COMMIT")
-					  : "unknown");
+	printf("# commit: %s\n", getenv("GOC_BENCH_COMMIT")
+					 ? getenv("GOC_BENCH_COMMIT")
+					 : "unknown");
 	printf("# compiler: %s\n", __VERSION__);
 	printf("# configure: %s\n", GOC_CONFIGURE_ARGS);
 	fflush(stdout);
@@ -207,18 +207,24 @@ main(int argc, char **argv)
 					n = fixed_n;
 					ns = run_once(d, cpus[c], n, &s);
 				} else {
-					int64_t goal = (int64_t)(benchtime * 1e9);
+					int64_t goal =
+						(int64_t)(benchtime * 1e9);
 					ns = run_once(d, cpus[c], n, &s);
 					while (ns < goal && n < 1000000000L) {
 						long prev = n;
-						double per = ns > 0 ? (double)ns / prev : 1;
-						long next = (long)(goal / per * 1.2);
+						double per =
+							ns > 0 ? (double)ns /
+									 prev
+							       : 1;
+						long next = (long)(goal / per *
+								   1.2);
 						if (next > 100 * prev)
 							next = 100 * prev;
 						if (next <= prev)
 							next = prev + 1;
 						n = round_up(next);
-						ns = run_once(d, cpus[c], n, &s);
+						ns = run_once(d, cpus[c], n,
+							      &s);
 					}
 				}
 				char name[256];
@@ -227,7 +233,8 @@ main(int argc, char **argv)
 				printf("%-40s %10ld %12.2f ns/op", name, n,
 				       (double)ns / (double)n);
 				for (int m = 0; m < s.nmetrics; m++)
-					printf(" %12.2f %s", s.metric[m], s.unit[m]);
+					printf(" %12.2f %s", s.metric[m],
+					       s.unit[m]);
 				printf("\n");
 				fflush(stdout);
 			}

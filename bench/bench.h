@@ -23,9 +23,9 @@
 #include <stdint.h>
 
 typedef struct goc_bench {
-	long n;       /* iterations to run */
-	int procs;    /* worker count for this run */
-	void *priv;   /* driver state */
+	long n;     /* iterations to run */
+	int procs;  /* worker count for this run */
+	void *priv; /* driver state */
 } goc_bench_t;
 
 struct goc_bench_desc {
@@ -37,14 +37,14 @@ struct goc_bench_desc {
 
 void goc__bench_register(struct goc_bench_desc *d);
 
-#define GOC_BENCH(bname)                                                      \
-	static void goc_bench_fn_##bname(goc_bench_t *b);                     \
-	static struct goc_bench_desc goc_bench_desc_##bname = {               \
-		#bname, goc_bench_fn_##bname, __LINE__, 0};                   \
-	__attribute__((constructor)) static void goc_bench_reg_##bname(void)  \
-	{                                                                     \
-		goc__bench_register(&goc_bench_desc_##bname);                 \
-	}                                                                     \
+#define GOC_BENCH(bname)                                                     \
+	static void goc_bench_fn_##bname(goc_bench_t *b);                    \
+	static struct goc_bench_desc goc_bench_desc_##bname = {              \
+		#bname, goc_bench_fn_##bname, __LINE__, 0};                  \
+	__attribute__((constructor)) static void goc_bench_reg_##bname(void) \
+	{                                                                    \
+		goc__bench_register(&goc_bench_desc_##bname);                \
+	}                                                                    \
 	static void goc_bench_fn_##bname(goc_bench_t *b)
 
 /* Timer control, as testing.B: exclude set-up from the measurement. */

@@ -153,8 +153,8 @@ goc_test_rand(void)
 	/* Each thread gets its own stream, derived from the case seed. */
 	if (rng_epoch != __atomic_load_n(&case_epoch, __ATOMIC_ACQUIRE)) {
 		rng_epoch = __atomic_load_n(&case_epoch, __ATOMIC_ACQUIRE);
-		uint64_t s = __atomic_fetch_add(&rng_streams, 1,
-						__ATOMIC_RELAXED);
+		uint64_t s =
+			__atomic_fetch_add(&rng_streams, 1, __ATOMIC_RELAXED);
 		rng_state = case_seed ^ (s * 0xd1b54a32d192ed03ULL);
 	}
 	return splitmix64(&rng_state);
@@ -303,12 +303,13 @@ goc__test_expect_death(void (*fn)(void), const char *kind, const char *msg,
 	char want[512];
 	snprintf(want, sizeof(want), "%s%s", kind, msg);
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) {
-		goc__test_fail(file, line, false,
-			       "death of %s: want SIGABRT, got %s %d; stderr:\n%s",
-			       want, WIFSIGNALED(status) ? "signal" : "exit",
-			       WIFSIGNALED(status) ? WTERMSIG(status)
-						   : WEXITSTATUS(status),
-			       out);
+		goc__test_fail(
+			file, line, false,
+			"death of %s: want SIGABRT, got %s %d; stderr:\n%s",
+			want, WIFSIGNALED(status) ? "signal" : "exit",
+			WIFSIGNALED(status) ? WTERMSIG(status)
+					    : WEXITSTATUS(status),
+			out);
 	} else if (strstr(out, want) == NULL) {
 		goc__test_fail(file, line, false,
 			       "death: stderr lacks \"%s\"; stderr:\n%s", want,
@@ -366,8 +367,8 @@ main(int argc, char **argv)
 	else {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
-			     (uint64_t)getpid();
+		uint64_t x = (uint64_t)ts.tv_nsec ^
+			     ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid();
 		run_seed = splitmix64(&x) & 0xffffffffffffULL;
 	}
 

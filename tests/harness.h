@@ -48,21 +48,21 @@ struct goc_test {
 
 void goc__test_register(struct goc_test *t);
 
-#define GOC_TEST(tname)                                                       \
-	static void goc_test_fn_##tname(void);                                \
-	static struct goc_test goc_test_desc_##tname = {                      \
-		#tname, goc_test_fn_##tname, __FILE__, __LINE__, NULL};       \
-	__attribute__((constructor)) static void goc_test_reg_##tname(void)   \
-	{                                                                     \
-		goc__test_register(&goc_test_desc_##tname);                   \
-	}                                                                     \
+#define GOC_TEST(tname)                                                     \
+	static void goc_test_fn_##tname(void);                              \
+	static struct goc_test goc_test_desc_##tname = {                    \
+		#tname, goc_test_fn_##tname, __FILE__, __LINE__, NULL};     \
+	__attribute__((constructor)) static void goc_test_reg_##tname(void) \
+	{                                                                   \
+		goc__test_register(&goc_test_desc_##tname);                 \
+	}                                                                   \
 	static void goc_test_fn_##tname(void)
 
 __attribute__((format(printf, 4, 5))) void
 goc__test_fail(const char *file, int line, bool fatal, const char *fmt, ...);
 __attribute__((noreturn)) void goc_test_skip(const char *reason);
-void goc__test_expect_death(void (*fn)(void), const char *kind,
-			    const char *msg, const char *file, int line);
+void goc__test_expect_death(void (*fn)(void), const char *kind, const char *msg,
+			    const char *file, int line);
 
 uint64_t goc_test_seed(void);
 uint64_t goc_test_rand(void); /* thread-safe; per-thread stream */
@@ -72,25 +72,24 @@ double goc_test_stress_seconds(void);
 void goc_test_set_timeout(double seconds);
 bool goc_test_failed(void);
 /* Prints a TAP comment line (thread-safe). */
-__attribute__((format(printf, 1, 2))) void goc_test_note(const char *fmt,
-							 ...);
+__attribute__((format(printf, 1, 2))) void goc_test_note(const char *fmt, ...);
 
-#define GOC__CMP(T, fmt, a, op, b, fatal)                                     \
-	do {                                                                  \
-		T goc_a_ = (T)(a);                                            \
-		T goc_b_ = (T)(b);                                            \
-		if (!(goc_a_ op goc_b_))                                      \
-			goc__test_fail(__FILE__, __LINE__, fatal,             \
-				       "%s " #op " %s: " fmt " vs " fmt, #a, #b, \
-				       goc_a_, goc_b_);                       \
+#define GOC__CMP(T, fmt, a, op, b, fatal)                                    \
+	do {                                                                 \
+		T goc_a_ = (T)(a);                                           \
+		T goc_b_ = (T)(b);                                           \
+		if (!(goc_a_ op goc_b_))                                     \
+			goc__test_fail(__FILE__, __LINE__, fatal,            \
+				       "%s " #op " %s: " fmt " vs " fmt, #a, \
+				       #b, goc_a_, goc_b_);                  \
 	} while (0)
 
-#define expect_int_eq(a, b) GOC__CMP(intmax_t, "%jd", a, ==, b, false)
-#define expect_int_ne(a, b) GOC__CMP(intmax_t, "%jd", a, !=, b, false)
-#define expect_int_lt(a, b) GOC__CMP(intmax_t, "%jd", a, <, b, false)
-#define expect_int_le(a, b) GOC__CMP(intmax_t, "%jd", a, <=, b, false)
-#define expect_int_gt(a, b) GOC__CMP(intmax_t, "%jd", a, >, b, false)
-#define expect_int_ge(a, b) GOC__CMP(intmax_t, "%jd", a, >=, b, false)
+#define expect_int_eq(a, b)  GOC__CMP(intmax_t, "%jd", a, ==, b, false)
+#define expect_int_ne(a, b)  GOC__CMP(intmax_t, "%jd", a, !=, b, false)
+#define expect_int_lt(a, b)  GOC__CMP(intmax_t, "%jd", a, <, b, false)
+#define expect_int_le(a, b)  GOC__CMP(intmax_t, "%jd", a, <=, b, false)
+#define expect_int_gt(a, b)  GOC__CMP(intmax_t, "%jd", a, >, b, false)
+#define expect_int_ge(a, b)  GOC__CMP(intmax_t, "%jd", a, >=, b, false)
 #define require_int_eq(a, b) GOC__CMP(intmax_t, "%jd", a, ==, b, true)
 #define require_int_ne(a, b) GOC__CMP(intmax_t, "%jd", a, !=, b, true)
 #define require_int_lt(a, b) GOC__CMP(intmax_t, "%jd", a, <, b, true)
@@ -98,63 +97,66 @@ __attribute__((format(printf, 1, 2))) void goc_test_note(const char *fmt,
 #define require_int_gt(a, b) GOC__CMP(intmax_t, "%jd", a, >, b, true)
 #define require_int_ge(a, b) GOC__CMP(intmax_t, "%jd", a, >=, b, true)
 
-#define expect_uint_eq(a, b) GOC__CMP(uintmax_t, "%ju", a, ==, b, false)
-#define expect_uint_ne(a, b) GOC__CMP(uintmax_t, "%ju", a, !=, b, false)
-#define expect_uint_lt(a, b) GOC__CMP(uintmax_t, "%ju", a, <, b, false)
-#define expect_uint_le(a, b) GOC__CMP(uintmax_t, "%ju", a, <=, b, false)
-#define expect_uint_gt(a, b) GOC__CMP(uintmax_t, "%ju", a, >, b, false)
-#define expect_uint_ge(a, b) GOC__CMP(uintmax_t, "%ju", a, >=, b, false)
+#define expect_uint_eq(a, b)  GOC__CMP(uintmax_t, "%ju", a, ==, b, false)
+#define expect_uint_ne(a, b)  GOC__CMP(uintmax_t, "%ju", a, !=, b, false)
+#define expect_uint_lt(a, b)  GOC__CMP(uintmax_t, "%ju", a, <, b, false)
+#define expect_uint_le(a, b)  GOC__CMP(uintmax_t, "%ju", a, <=, b, false)
+#define expect_uint_gt(a, b)  GOC__CMP(uintmax_t, "%ju", a, >, b, false)
+#define expect_uint_ge(a, b)  GOC__CMP(uintmax_t, "%ju", a, >=, b, false)
 #define require_uint_eq(a, b) GOC__CMP(uintmax_t, "%ju", a, ==, b, true)
 #define require_uint_ne(a, b) GOC__CMP(uintmax_t, "%ju", a, !=, b, true)
 #define require_uint_lt(a, b) GOC__CMP(uintmax_t, "%ju", a, <, b, true)
 #define require_uint_le(a, b) GOC__CMP(uintmax_t, "%ju", a, <=, b, true)
 #define require_uint_gt(a, b) GOC__CMP(uintmax_t, "%ju", a, >, b, true)
 #define require_uint_ge(a, b) GOC__CMP(uintmax_t, "%ju", a, >=, b, true)
-#define expect_u64_eq(a, b) expect_uint_eq(a, b)
-#define require_u64_eq(a, b) require_uint_eq(a, b)
+#define expect_u64_eq(a, b)   expect_uint_eq(a, b)
+#define require_u64_eq(a, b)  require_uint_eq(a, b)
 
-#define expect_ptr_eq(a, b) GOC__CMP(const void *, "%p", a, ==, b, false)
-#define expect_ptr_ne(a, b) GOC__CMP(const void *, "%p", a, !=, b, false)
+#define expect_ptr_eq(a, b)  GOC__CMP(const void *, "%p", a, ==, b, false)
+#define expect_ptr_ne(a, b)  GOC__CMP(const void *, "%p", a, !=, b, false)
 #define require_ptr_eq(a, b) GOC__CMP(const void *, "%p", a, ==, b, true)
 #define require_ptr_ne(a, b) GOC__CMP(const void *, "%p", a, !=, b, true)
 
-#define GOC__BOOL(cond, want, fatal)                                          \
-	do {                                                                  \
-		if ((bool)(cond) != (want))                                   \
-			goc__test_fail(__FILE__, __LINE__, fatal,             \
-				       "%s is %s, want %s", #cond,            \
-				       (want) ? "false" : "true",             \
-				       (want) ? "true" : "false");            \
+#define GOC__BOOL(cond, want, fatal)                               \
+	do {                                                       \
+		if ((bool)(cond) != (want))                        \
+			goc__test_fail(__FILE__, __LINE__, fatal,  \
+				       "%s is %s, want %s", #cond, \
+				       (want) ? "false" : "true",  \
+				       (want) ? "true" : "false"); \
 	} while (0)
-#define expect_true(c) GOC__BOOL(c, true, false)
-#define expect_false(c) GOC__BOOL(c, false, false)
-#define require_true(c) GOC__BOOL(c, true, true)
+#define expect_true(c)   GOC__BOOL(c, true, false)
+#define expect_false(c)  GOC__BOOL(c, false, false)
+#define require_true(c)  GOC__BOOL(c, true, true)
 #define require_false(c) GOC__BOOL(c, false, true)
 
-#define GOC__STR(a, b, eq, fatal)                                             \
-	do {                                                                  \
-		const char *goc_a_ = (a), *goc_b_ = (b);                      \
-		bool goc_same_ = goc_a_ && goc_b_ ? strcmp(goc_a_, goc_b_) == 0 \
-						  : goc_a_ == goc_b_;         \
-		if (goc_same_ != (eq))                                        \
-			goc__test_fail(__FILE__, __LINE__, fatal,             \
-				       "%s %s %s: \"%s\" vs \"%s\"", #a,      \
-				       (eq) ? "==" : "!=", #b,                \
-				       goc_a_ ? goc_a_ : "(null)",            \
-				       goc_b_ ? goc_b_ : "(null)");           \
+#define GOC__STR(a, b, eq, fatal)                                        \
+	do {                                                             \
+		const char *goc_a_ = (a), *goc_b_ = (b);                 \
+		bool goc_same_ = goc_a_ && goc_b_                        \
+					 ? strcmp(goc_a_, goc_b_) == 0   \
+					 : goc_a_ == goc_b_;             \
+		if (goc_same_ != (eq))                                   \
+			goc__test_fail(__FILE__, __LINE__, fatal,        \
+				       "%s %s %s: \"%s\" vs \"%s\"", #a, \
+				       (eq) ? "==" : "!=", #b,           \
+				       goc_a_ ? goc_a_ : "(null)",       \
+				       goc_b_ ? goc_b_ : "(null)");      \
 	} while (0)
-#define expect_str_eq(a, b) GOC__STR(a, b, true, false)
-#define expect_str_ne(a, b) GOC__STR(a, b, false, false)
+#define expect_str_eq(a, b)  GOC__STR(a, b, true, false)
+#define expect_str_ne(a, b)  GOC__STR(a, b, false, false)
 #define require_str_eq(a, b) GOC__STR(a, b, true, true)
 
-#define goc_test_fail(...) goc__test_fail(__FILE__, __LINE__, false, __VA_ARGS__)
-#define goc_test_abort(...) goc__test_fail(__FILE__, __LINE__, true, __VA_ARGS__)
+#define goc_test_fail(...) \
+	goc__test_fail(__FILE__, __LINE__, false, __VA_ARGS__)
+#define goc_test_abort(...) \
+	goc__test_fail(__FILE__, __LINE__, true, __VA_ARGS__)
 
-#define expect_panic(fn, msg)                                                 \
+#define expect_panic(fn, msg) \
 	goc__test_expect_death(fn, "panic: ", msg, __FILE__, __LINE__)
-#define expect_fatal(fn, msg)                                                 \
+#define expect_fatal(fn, msg) \
 	goc__test_expect_death(fn, "fatal error: ", msg, __FILE__, __LINE__)
-#define expect_death(fn, text)                                                \
+#define expect_death(fn, text) \
 	goc__test_expect_death(fn, "", text, __FILE__, __LINE__)
 
 #endif /* GOC_TESTS_HARNESS_H */

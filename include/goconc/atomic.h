@@ -58,9 +58,9 @@
 GOC_BEGIN_DECLS
 
 #define GOC_CACHELINE_ALIGNED __attribute__((aligned(GOC_CACHELINE)))
-#define GOC_PADDED(type)                                                      \
-	struct {                                                              \
-		type value;                                                   \
+#define GOC_PADDED(type)    \
+	struct {            \
+		type value; \
 	} GOC_CACHELINE_ALIGNED
 
 /* private: the fields are named with a leading _; do not access them. */
@@ -86,78 +86,70 @@ typedef struct goc_atomic_ptr {
 	void *_v;
 } goc_atomic_ptr_t;
 
-#define GOC_ATOMIC_INIT(v)                                                    \
-	{                                                                     \
-		(v)                                                           \
+#define GOC_ATOMIC_INIT(v) \
+	{                  \
+		(v)        \
 	}
 
 /* Internal generators; each expands to a family of inline functions. */
-#define GOC__ATOMIC_LOAD(name, T, sfx, ord)                                   \
+#define GOC__ATOMIC_LOAD(name, T, sfx, ord)              \
 	GOC_INLINE T name##_load##sfx(const name##_t *a) \
-	{                                                                     \
-		return __atomic_load_n(&a->_v, ord);                          \
+	{                                                \
+		return __atomic_load_n(&a->_v, ord);     \
 	}
-#define GOC__ATOMIC_STORE(name, T, sfx, ord)                                  \
-	GOC_INLINE void name##_store##sfx(name##_t *a, \
-						       T v)                   \
-	{                                                                     \
-		__atomic_store_n(&a->_v, v, ord);                             \
+#define GOC__ATOMIC_STORE(name, T, sfx, ord)                \
+	GOC_INLINE void name##_store##sfx(name##_t *a, T v) \
+	{                                                   \
+		__atomic_store_n(&a->_v, v, ord);           \
 	}
-#define GOC__ATOMIC_RMW(name, T, op, sfx, ord, fail)                          \
-	GOC_INLINE T name##_swap##sfx(name##_t *a,  \
-						   T v)                       \
-	{                                                                     \
-		return __atomic_exchange_n(&a->_v, v, ord);                   \
-	}                                                                     \
-	GOC_INLINE bool name##_cas##sfx(name##_t *a, \
-						     T old, T nv)             \
-	{                                                                     \
-		return __atomic_compare_exchange_n(&a->_v, &old, nv, false,   \
-						   ord, fail);                \
+#define GOC__ATOMIC_RMW(name, T, op, sfx, ord, fail)                        \
+	GOC_INLINE T name##_swap##sfx(name##_t *a, T v)                     \
+	{                                                                   \
+		return __atomic_exchange_n(&a->_v, v, ord);                 \
+	}                                                                   \
+	GOC_INLINE bool name##_cas##sfx(name##_t *a, T old, T nv)           \
+	{                                                                   \
+		return __atomic_compare_exchange_n(&a->_v, &old, nv, false, \
+						   ord, fail);              \
 	}
-#define GOC__ATOMIC_ARITH(name, T, sfx, ord)                                  \
-	GOC_INLINE T name##_add##sfx(name##_t *a,   \
-						  T d)                        \
-	{                                                                     \
-		return __atomic_add_fetch(&a->_v, d, ord);                    \
-	}                                                                     \
-	GOC_INLINE T name##_sub##sfx(name##_t *a,   \
-						  T d)                        \
-	{                                                                     \
-		return __atomic_sub_fetch(&a->_v, d, ord);                    \
-	}                                                                     \
-	GOC_INLINE T name##_and##sfx(name##_t *a,   \
-						  T m)                        \
-	{                                                                     \
-		return __atomic_fetch_and(&a->_v, m, ord);                    \
-	}                                                                     \
-	GOC_INLINE T name##_or##sfx(name##_t *a,    \
-						 T m)                         \
-	{                                                                     \
-		return __atomic_fetch_or(&a->_v, m, ord);                     \
+#define GOC__ATOMIC_ARITH(name, T, sfx, ord)               \
+	GOC_INLINE T name##_add##sfx(name##_t *a, T d)     \
+	{                                                  \
+		return __atomic_add_fetch(&a->_v, d, ord); \
+	}                                                  \
+	GOC_INLINE T name##_sub##sfx(name##_t *a, T d)     \
+	{                                                  \
+		return __atomic_sub_fetch(&a->_v, d, ord); \
+	}                                                  \
+	GOC_INLINE T name##_and##sfx(name##_t *a, T m)     \
+	{                                                  \
+		return __atomic_fetch_and(&a->_v, m, ord); \
+	}                                                  \
+	GOC_INLINE T name##_or##sfx(name##_t *a, T m)      \
+	{                                                  \
+		return __atomic_fetch_or(&a->_v, m, ord);  \
 	}
 
-#define GOC__ATOMIC_COMMON(name, T)                                           \
-	GOC__ATOMIC_LOAD(name, T, , __ATOMIC_SEQ_CST)                         \
-	GOC__ATOMIC_LOAD(name, T, _acq, __ATOMIC_ACQUIRE)                     \
-	GOC__ATOMIC_LOAD(name, T, _relaxed, __ATOMIC_RELAXED)                 \
-	GOC__ATOMIC_STORE(name, T, , __ATOMIC_SEQ_CST)                        \
-	GOC__ATOMIC_STORE(name, T, _rel, __ATOMIC_RELEASE)                    \
-	GOC__ATOMIC_STORE(name, T, _relaxed, __ATOMIC_RELAXED)                \
-	GOC__ATOMIC_RMW(name, T, , , __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)      \
-	GOC__ATOMIC_RMW(name, T, , _acq, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)  \
-	GOC__ATOMIC_RMW(name, T, , _rel, __ATOMIC_RELEASE, __ATOMIC_RELAXED)  \
-	GOC__ATOMIC_RMW(name, T, , _acq_rel, __ATOMIC_ACQ_REL,                \
-			__ATOMIC_ACQUIRE)                                     \
-	GOC__ATOMIC_RMW(name, T, , _relaxed, __ATOMIC_RELAXED,                \
-			__ATOMIC_RELAXED)
+#define GOC__ATOMIC_COMMON(name, T)                                          \
+	GOC__ATOMIC_LOAD(name, T, , __ATOMIC_SEQ_CST)                        \
+	GOC__ATOMIC_LOAD(name, T, _acq, __ATOMIC_ACQUIRE)                    \
+	GOC__ATOMIC_LOAD(name, T, _relaxed, __ATOMIC_RELAXED)                \
+	GOC__ATOMIC_STORE(name, T, , __ATOMIC_SEQ_CST)                       \
+	GOC__ATOMIC_STORE(name, T, _rel, __ATOMIC_RELEASE)                   \
+	GOC__ATOMIC_STORE(name, T, _relaxed, __ATOMIC_RELAXED)               \
+	GOC__ATOMIC_RMW(name, T, , , __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)     \
+	GOC__ATOMIC_RMW(name, T, , _acq, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE) \
+	GOC__ATOMIC_RMW(name, T, , _rel, __ATOMIC_RELEASE, __ATOMIC_RELAXED) \
+	GOC__ATOMIC_RMW(name, T, , _acq_rel, __ATOMIC_ACQ_REL,               \
+			__ATOMIC_ACQUIRE)                                    \
+	GOC__ATOMIC_RMW(name, T, , _relaxed, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
 
-#define GOC__ATOMIC_INTEGER(name, T)                                          \
-	GOC__ATOMIC_COMMON(name, T)                                           \
-	GOC__ATOMIC_ARITH(name, T, , __ATOMIC_SEQ_CST)                        \
-	GOC__ATOMIC_ARITH(name, T, _acq, __ATOMIC_ACQUIRE)                    \
-	GOC__ATOMIC_ARITH(name, T, _rel, __ATOMIC_RELEASE)                    \
-	GOC__ATOMIC_ARITH(name, T, _acq_rel, __ATOMIC_ACQ_REL)                \
+#define GOC__ATOMIC_INTEGER(name, T)                           \
+	GOC__ATOMIC_COMMON(name, T)                            \
+	GOC__ATOMIC_ARITH(name, T, , __ATOMIC_SEQ_CST)         \
+	GOC__ATOMIC_ARITH(name, T, _acq, __ATOMIC_ACQUIRE)     \
+	GOC__ATOMIC_ARITH(name, T, _rel, __ATOMIC_RELEASE)     \
+	GOC__ATOMIC_ARITH(name, T, _acq_rel, __ATOMIC_ACQ_REL) \
 	GOC__ATOMIC_ARITH(name, T, _relaxed, __ATOMIC_RELAXED)
 
 GOC__ATOMIC_INTEGER(goc_atomic_int32, int32_t)

@@ -16,15 +16,15 @@
 
 #ifdef __cplusplus
 #define GOC_BEGIN_DECLS extern "C" {
-#define GOC_END_DECLS }
+#define GOC_END_DECLS   }
 #else
 #define GOC_BEGIN_DECLS
 #define GOC_END_DECLS
 #endif
 
-#define GOC_API __attribute__((visibility("default")))
+#define GOC_API      __attribute__((visibility("default")))
 #define GOC_NORETURN __attribute__((noreturn))
-#define GOC_INLINE static inline __attribute__((always_inline))
+#define GOC_INLINE   static inline __attribute__((always_inline))
 
 GOC_BEGIN_DECLS
 
@@ -32,14 +32,14 @@ GOC_BEGIN_DECLS
  * Status codes. Every code is negative; 0 means success. The X-macro
  * lets callers build their own tables: XX(name, value, message).
  */
-#define GOC_ERRNO_MAP(XX)                                                     \
-	XX(ENOMEM, -1, "out of memory")                                       \
-	XX(EAGAIN, -2, "resource temporarily unavailable")                    \
-	XX(EINVAL, -3, "invalid argument")                                    \
-	XX(ECANCELED, -4, "context canceled")                                 \
-	XX(EDEADLINE, -5, "context deadline exceeded")                        \
-	XX(EBUSY, -6, "resource busy")                                        \
-	XX(ECLOSED, -7, "closed")                                             \
+#define GOC_ERRNO_MAP(XX)                                  \
+	XX(ENOMEM, -1, "out of memory")                    \
+	XX(EAGAIN, -2, "resource temporarily unavailable") \
+	XX(EINVAL, -3, "invalid argument")                 \
+	XX(ECANCELED, -4, "context canceled")              \
+	XX(EDEADLINE, -5, "context deadline exceeded")     \
+	XX(EBUSY, -6, "resource busy")                     \
+	XX(ECLOSED, -7, "closed")                          \
 	XX(ETIMEDOUT, -8, "timed out")
 
 enum goc_errno {
@@ -62,8 +62,7 @@ GOC_API const char *goc_err_name(int err);
  * Go's message. The hook may log or flush; it must not return into the
  * failing code (the process aborts when it returns).
  */
-typedef void (*goc_panic_hook_t)(const char *kind, const char *msg,
-				 void *arg);
+typedef void (*goc_panic_hook_t)(const char *kind, const char *msg, void *arg);
 
 /* goc_set_panic_hook installs fn (NULL removes it); returns the old hook. */
 GOC_API goc_panic_hook_t goc_set_panic_hook(goc_panic_hook_t fn, void *arg);

@@ -15,15 +15,14 @@
 
 static const int goc_debug GOC_UNUSED = GOC_DEBUG;
 
-#define GOC__ASSERT_LEVEL(level, cond)                                        \
-	do {                                                                  \
-		if (goc_debug >= (level) && GOC_UNLIKELY(!(cond)))            \
-			goc__assert_fail(#cond, __FILE__, __LINE__,           \
-					 __func__);                           \
+#define GOC__ASSERT_LEVEL(level, cond)                                         \
+	do {                                                                   \
+		if (goc_debug >= (level) && GOC_UNLIKELY(!(cond)))             \
+			goc__assert_fail(#cond, __FILE__, __LINE__, __func__); \
 	} while (0)
 
-#define GOC_ASSERT(cond) GOC__ASSERT_LEVEL(1, cond)
-#define GOC_ASSERT_INTERNAL(cond) GOC__ASSERT_LEVEL(2, cond)
+#define GOC_ASSERT(cond)           GOC__ASSERT_LEVEL(1, cond)
+#define GOC_ASSERT_INTERNAL(cond)  GOC__ASSERT_LEVEL(2, cond)
 #define GOC_ASSERT_EXPENSIVE(cond) GOC__ASSERT_LEVEL(3, cond)
 
 #endif /* GOC_INTERNAL_ASSERT_H */

@@ -7,14 +7,14 @@
 
 #include "goconc/features.h"
 
-#define GOC_LIKELY(x) __builtin_expect(!!(x), 1)
-#define GOC_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define GOC_NOINLINE __attribute__((noinline))
-#define GOC_UNUSED __attribute__((unused))
-#define GOC_HIDDEN __attribute__((visibility("hidden")))
-#define GOC_ALIGNED(n) __attribute__((aligned(n)))
+#define GOC_LIKELY(x)           __builtin_expect(!!(x), 1)
+#define GOC_UNLIKELY(x)         __builtin_expect(!!(x), 0)
+#define GOC_NOINLINE            __attribute__((noinline))
+#define GOC_UNUSED              __attribute__((unused))
+#define GOC_HIDDEN              __attribute__((visibility("hidden")))
+#define GOC_ALIGNED(n)          __attribute__((aligned(n)))
 #define GOC_CACHELINE_PAD(name) char name[GOC_CACHELINE]
-#define goc_container_of(ptr, type, member)                                   \
+#define goc_container_of(ptr, type, member) \
 	((type *)((char *)(ptr)-offsetof(type, member)))
 #define GOC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

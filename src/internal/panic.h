@@ -14,8 +14,8 @@
 GOC_NORETURN void goc__throw(const char *msg);
 GOC_NORETURN void goc__throwf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
-GOC_NORETURN void goc__assert_fail(const char *cond, const char *file,
-				   int line, const char *func);
+GOC_NORETURN void goc__assert_fail(const char *cond, const char *file, int line,
+				   const char *func);
 /* Like goc_panic but the message is formatted (printf). */
 GOC_NORETURN void goc__panicf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));

@@ -37,10 +37,9 @@ claim_first(goc_atomic_value_t *v, const void **tagp)
 	for (;;) {
 		const void *tag = __atomic_load_n(&v->_tag, __ATOMIC_ACQUIRE);
 		if (tag == NULL) {
-			if (__atomic_compare_exchange_n(&v->_tag, &tag,
-							VALUE_BUSY, false,
-							__ATOMIC_ACQUIRE,
-							__ATOMIC_ACQUIRE))
+			if (__atomic_compare_exchange_n(
+				    &v->_tag, &tag, VALUE_BUSY, false,
+				    __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
 				return true;
 			continue;
 		}

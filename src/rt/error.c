@@ -8,8 +8,8 @@ goc_strerror(int err)
 	switch (err) {
 	case 0:
 		return "success";
-#define GOC__ERRNO_MSG(name, value, msg)                                      \
-	case GOC_##name:                                                      \
+#define GOC__ERRNO_MSG(name, value, msg) \
+	case GOC_##name:                 \
 		return msg;
 		GOC_ERRNO_MAP(GOC__ERRNO_MSG)
 #undef GOC__ERRNO_MSG
@@ -23,8 +23,8 @@ goc_err_name(int err)
 	switch (err) {
 	case 0:
 		return "0";
-#define GOC__ERRNO_NAME(name, value, msg)                                     \
-	case GOC_##name:                                                      \
+#define GOC__ERRNO_NAME(name, value, msg) \
+	case GOC_##name:                  \
 		return "GOC_" #name;
 		GOC_ERRNO_MAP(GOC__ERRNO_NAME)
 #undef GOC__ERRNO_NAME

@@ -103,8 +103,9 @@ static bool
 traceback_all(void)
 {
 	const char *t = getenv("GOCONC_TRACEBACK");
-	return t != NULL && (strcmp(t, "all") == 0 || strcmp(t, "system") == 0 ||
-			     strcmp(t, "crash") == 0);
+	return t != NULL &&
+	       (strcmp(t, "all") == 0 || strcmp(t, "system") == 0 ||
+		strcmp(t, "crash") == 0);
 }
 
 void
@@ -153,8 +154,7 @@ goc__throwf(const char *fmt, ...)
 }
 
 void
-goc__assert_fail(const char *cond, const char *file, int line,
-		 const char *func)
+goc__assert_fail(const char *cond, const char *file, int line, const char *func)
 {
 	char buf[512];
 

@@ -139,7 +139,8 @@ hammer_thread(void *arg)
 	for (long i = 0; i < h->iters; i++) {
 		goc_atomic_uint32_add(&h->u32, 1);
 		goc_atomic_uint64_add_relaxed(&h->u64, 1);
-		for (;;) { /* a CAS loop increment, as Go's hammerCompareAndSwap */
+		for (;;) { /* a CAS loop increment, as Go's hammerCompareAndSwap
+			    */
 			uint64_t v = goc_atomic_uint64_load_relaxed(&h->cas64);
 			if (goc_atomic_uint64_cas(&h->cas64, v, v + 1))
 				break;
