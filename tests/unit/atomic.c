@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <goconc/atomic.h>
 
@@ -203,13 +204,9 @@ GOC_TEST(no_torn_64bit_reads)
 /* ---- Litmus tests. Two threads meet at a spinning barrier per round. --- */
 
 struct litmus {
-	goc_atomic_uint32_t gen;    /* round number, bumped by thread 0 */
-	goc_atomic_uint32_t arrive; /* arrivals in this round */
-	goc_atomic_int32_t x, y;
-	int32_t r0, r1;
+	goc_atomic_uint32_t gen; /* round number, bumped by the last arrival */
+	goc_atomic_uint32_t arrive; /* arrivals so far */
 	long rounds;
-	int order; /* 0 seq_cst, 1 relaxed */
-	long both_zero;
 	int32_t data;
 	goc_atomic_int32_t flag;
 	long mp_bad;
@@ -225,59 +222,91 @@ round_barrier(struct litmus *l, uint32_t round)
 		goc_arch_pause();
 }
 
-static void *
-sb_thread(struct litmus *l, int me)
+/*
+ * Store buffering, litmus7 style: each round both threads sweep the same
+ * array of independent (x, y) cells without synchronising, so they race on
+ * many cells at once; a barrier separates rounds. Thread 0 does x = 1;
+ * r0 = y, thread 1 does y = 1; r1 = x. Sequential consistency forbids
+ * r0 == r1 == 0 in any cell.
+ */
+enum { SB_CELLS = 4096 };
+
+struct sb {
+	struct litmus l;
+	int relaxed;
+	goc_atomic_int32_t x[SB_CELLS], y[SB_CELLS];
+	int32_t r0[SB_CELLS], r1[SB_CELLS];
+	long both_zero;
+};
+
+static void
+sb_run(struct sb *t, int me)
 {
-	goc_atomic_int32_t *mine = me ? &l->y : &l->x;
-	goc_atomic_int32_t *other = me ? &l->x : &l->y;
-	for (uint32_t r = 0; r < (uint32_t)l->rounds; r++) {
-		round_barrier(l, 2 * r);
-		int32_t seen;
-		if (l->order == 0) {
-			goc_atomic_int32_store(mine, 1);
-			seen = goc_atomic_int32_load(other);
+	goc_atomic_int32_t *mine = me ? t->y : t->x;
+	goc_atomic_int32_t *other = me ? t->x : t->y;
+	int32_t *res = me ? t->r1 : t->r0;
+
+	for (uint32_t r = 0; r < (uint32_t)t->l.rounds; r++) {
+		round_barrier(&t->l, 3 * r);
+		if (t->relaxed) {
+			for (int i = 0; i < SB_CELLS; i++) {
+				goc_atomic_int32_store_relaxed(&mine[i], 1);
+				res[i] = goc_atomic_int32_load_relaxed(
+					&other[i]);
+			}
 		} else {
-			goc_atomic_int32_store_relaxed(mine, 1);
-			seen = goc_atomic_int32_load_relaxed(other);
+			for (int i = 0; i < SB_CELLS; i++) {
+				goc_atomic_int32_store(&mine[i], 1);
+				res[i] = goc_atomic_int32_load(&other[i]);
+			}
 		}
-		*(me ? &l->r1 : &l->r0) = seen;
-		round_barrier(l, 2 * r + 1);
+		round_barrier(&t->l, 3 * r + 1);
+		/* Thread 0 tallies and resets while thread 1 waits. */
 		if (me == 0) {
-			l->both_zero += (l->r0 == 0 && l->r1 == 0);
-			goc_atomic_int32_store(&l->x, 0);
-			goc_atomic_int32_store(&l->y, 0);
+			for (int i = 0; i < SB_CELLS; i++) {
+				t->both_zero += t->r0[i] == 0 && t->r1[i] == 0;
+				goc_atomic_int32_store_relaxed(&t->x[i], 0);
+				goc_atomic_int32_store_relaxed(&t->y[i], 0);
+			}
 		}
+		round_barrier(&t->l, 3 * r + 2);
 	}
-	return NULL;
 }
 
 static void *
 sb_peer(void *arg)
 {
-	return sb_thread(arg, 1);
+	sb_run(arg, 1);
+	return NULL;
 }
 
 static long
-run_sb(int order, long rounds)
+run_sb(int relaxed, long rounds)
 {
-	struct litmus l = {.rounds = rounds, .order = order};
-	pthread_t t;
-	pthread_create(&t, NULL, sb_peer, &l);
-	sb_thread(&l, 0);
-	pthread_join(t, NULL);
-	return l.both_zero;
+	struct sb *t = calloc(1, sizeof(*t));
+	pthread_t th;
+	long n;
+
+	t->relaxed = relaxed;
+	t->l.rounds = rounds;
+	pthread_create(&th, NULL, sb_peer, t);
+	sb_run(t, 0);
+	pthread_join(th, NULL);
+	n = t->both_zero;
+	free(t);
+	return n;
 }
 
 GOC_TEST(litmus_store_buffering)
 {
-	long rounds = goc_test_scaled(200000);
+	long rounds = goc_test_scaled(200);
 	/* SB: seq_cst forbids r0 == r1 == 0 (Go's atomics are seq_cst). */
 	expect_int_eq(run_sb(0, rounds), 0);
-	/* The relaxed run shows the harness can see reordering where the
-	 * hardware does it (x86 store buffers); it is allowed, so only
-	 * reported. */
-	goc_test_note("relaxed SB: r0 == r1 == 0 in %ld of %ld rounds",
-		      run_sb(1, rounds), rounds);
+	/* Relaxed allows it, and x86's store buffer shows it when the two
+	 * threads truly overlap: reported, never asserted, as it proves
+	 * only that the test can see reordering where hardware does it. */
+	goc_test_note("relaxed SB: r0 == r1 == 0 in %ld of %ld cells",
+		      run_sb(1, rounds), rounds * SB_CELLS);
 }
 
 static void *
