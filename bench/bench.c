@@ -2,6 +2,7 @@
 /* The benchmark driver (see bench.h), after Go's testing/benchmark.go. */
 #include "bench.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +13,18 @@
 #include "config.h"
 
 struct state {
-	int64_t start;   /* when the timer last started, or -1 */
-	int64_t elapsed; /* accumulated ns */
+	int64_t start;    /* when the timer last started, or -1 */
+	int64_t elapsed;  /* accumulated ns */
+	int64_t deadline; /* goc_bench_now() time to give up at */
+	int skipped;      /* goc_bench_skipf was called */
+	char why[256];
 	int nmetrics;
 	double metric[4];
 	const char *unit[4];
 };
 
 static struct goc_bench_desc *benches;
+static int64_t deadline_ns = 10000000000; /* -deadline= */
 
 void
 goc__bench_register(struct goc_bench_desc *d)
@@ -82,13 +87,33 @@ goc_bench_report_metric(goc_bench_t *b, double v, const char *unit)
 	}
 }
 
+int64_t
+goc_bench_deadline(goc_bench_t *b)
+{
+	struct state *s = b->priv;
+	return s->deadline;
+}
+
+void
+goc_bench_skipf(goc_bench_t *b, const char *fmt, ...)
+{
+	struct state *s = b->priv;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof(s->why), fmt, ap);
+	va_end(ap);
+	s->skipped = 1;
+}
+
 static int64_t
 run_once(struct goc_bench_desc *d, int procs, long n, struct state *s)
 {
 	goc_bench_t b = {.n = n, .procs = procs, .priv = s};
 	s->elapsed = 0;
 	s->nmetrics = 0;
+	s->skipped = 0;
 	s->start = goc_bench_now();
+	s->deadline = s->start + deadline_ns;
 	d->fn(&b);
 	goc_bench_stop_timer(&b);
 	return s->elapsed;
@@ -110,6 +135,23 @@ round_up(long n)
 	if (n <= 5 * base)
 		return 5 * base;
 	return 10 * base;
+}
+
+/* A Go duration as seconds: 1.5s, 500ms, 2m (a bare number is seconds). */
+static double
+parse_seconds(const char *v)
+{
+	char *end;
+	double x = strtod(v, &end);
+	if (strcmp(end, "ms") == 0)
+		return x * 1e-3;
+	if (strcmp(end, "us") == 0 || strcmp(end, "\xc2\xb5s") == 0)
+		return x * 1e-6;
+	if (strcmp(end, "ns") == 0)
+		return x * 1e-9;
+	if (strcmp(end, "m") == 0)
+		return x * 60;
+	return x;
 }
 
 static void
@@ -166,15 +208,17 @@ main(int argc, char **argv)
 			if (v[strlen(v) - 1] == 'x')
 				fixed_n = atol(v);
 			else
-				benchtime = atof(v);
+				benchtime = parse_seconds(v);
 		} else if (strncmp(a, "-count=", 7) == 0)
 			count = atoi(a + 7);
 		else if (strncmp(a, "-cpu=", 5) == 0)
 			envcpu = a + 5;
+		else if (strncmp(a, "-deadline=", 10) == 0)
+			deadline_ns = (int64_t)(parse_seconds(a + 10) * 1e9);
 		else {
 			fprintf(stderr,
 				"usage: %s [-bench=NAME] [-benchtime=1s|Nx] "
-				"[-count=N] [-cpu=1,2,4]\n",
+				"[-count=N] [-cpu=1,2,4] [-deadline=10s]\n",
 				argv[0]);
 			return 2;
 		}
@@ -210,7 +254,8 @@ main(int argc, char **argv)
 					int64_t goal =
 						(int64_t)(benchtime * 1e9);
 					ns = run_once(d, cpus[c], n, &s);
-					while (ns < goal && n < 1000000000L) {
+					while (!s.skipped && ns < goal &&
+					       n < 1000000000L) {
 						long prev = n;
 						double per =
 							ns > 0 ? (double)ns /
@@ -230,6 +275,11 @@ main(int argc, char **argv)
 				char name[256];
 				snprintf(name, sizeof(name), "Benchmark%s-%d",
 					 d->name, cpus[c]);
+				if (s.skipped) {
+					printf("# %s: %s\n", name, s.why);
+					fflush(stdout);
+					continue;
+				}
 				printf("%-40s %10ld %12.2f ns/op", name, n,
 				       (double)ns / (double)n);
 				for (int m = 0; m < s.nmetrics; m++)

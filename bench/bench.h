@@ -14,8 +14,9 @@
  * b->procs is the worker count for this run (-cpu=1,2,4 runs each
  * benchmark once per value, Go's -cpu flag). Command line: -bench=SUBSTR
  * (or a Go regexp's literal part), -benchtime=1s or 1000x, -count=N,
- * -cpu=LIST. The first lines state machine, commit, compiler and
- * configure flags.
+ * -cpu=LIST, and -deadline=10s (how long one run may take before a
+ * benchmark that watches goc_bench_deadline() gives up). The first lines
+ * state machine, commit, compiler and configure flags.
  */
 #ifndef GOC_BENCH_H
 #define GOC_BENCH_H
@@ -55,5 +56,20 @@ void goc_bench_start_timer(goc_bench_t *b);
 void goc_bench_report_metric(goc_bench_t *b, double v, const char *unit);
 /* Monotonic nanoseconds. */
 int64_t goc_bench_now(void);
+
+/*
+ * goc_bench_deadline is the goc_bench_now() time at which this run should
+ * give up (its start plus -deadline=, 10 s by default). A benchmark that can
+ * hang (a livelocking peer) watches it and calls goc_bench_skipf.
+ */
+int64_t goc_bench_deadline(goc_bench_t *b);
+
+/*
+ * goc_bench_skipf marks this run as not completed. Instead of a result
+ * line the driver prints "# BenchmarkName-P: <message>", a comment that
+ * benchstat ignores, and goes on with the next -count or -cpu run.
+ */
+void goc_bench_skipf(goc_bench_t *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif /* GOC_BENCH_H */

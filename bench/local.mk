@@ -5,8 +5,38 @@ check_LIBRARIES += bench/libbench.a
 bench_libbench_a_SOURCES = bench/bench.c bench/bench.h
 BENCH_LDADD = bench/libbench.a libgoconc_internal.la $(CK_LIBS) -lpthread
 
+# Peers: the same workloads on other libraries. Concurrency Kit is always
+# present (configure requires libck-dev), so the ck_ring peer always builds.
+BENCHES += bench/peers/ck_ring
+bench_peers_ck_ring_SOURCES = bench/peers/ck_ring.c bench/ring_harness.h
+bench_peers_ck_ring_LDADD = $(BENCH_LDADD)
+
 BENCH_ARGS ?=
 bench: $(BENCHES)
 	@for b in $(BENCHES); do \
 		GOC_BENCH_COMMIT=`cd $(top_srcdir) && git rev-parse --short HEAD 2>/dev/null` \
 		$(GOC_TEST_WRAPPER) ./$$b $(BENCH_ARGS) || exit 1; done
+
+# make bench-compare: goc_ring, ck_ring and the Go twins (bench/go) in one
+# run, medians of BENCH_COUNT passes, as a Markdown table on stdout and in
+# docs/bench/ring.md here in the build tree (docs/bench.md in the source
+# tree holds curated results). Go is optional (configure looks for it).
+BENCH_COUNT ?= 5
+BENCH_TIME ?= 1s
+BENCH_CPU ?= 1,2
+BENCH_DEADLINE ?= 10s
+bench-compare: bench/ring$(EXEEXT) bench/peers/ck_ring$(EXEEXT)
+	$(SHELL) $(top_srcdir)/bench/compare.sh -count $(BENCH_COUNT) \
+		-benchtime $(BENCH_TIME) -cpu $(BENCH_CPU) \
+		-deadline $(BENCH_DEADLINE) -go '$(GO)' \
+		-srcdir $(top_srcdir) -out docs/bench/ring.md
+PHONY_TARGETS += bench-compare
+
+EXTRA_DIST += bench/compare.sh bench/go/go.mod bench/go/doc.go \
+	bench/go/ring_test.go
+CLEANFILES += docs/bench/ring.md
+clean-local: clean-local-bench
+clean-local-bench:
+	-chmod -R u+w bench/go/path 2>/dev/null; \
+	rm -rf bench/results bench/go/cache bench/go/path bench/go/bench.test
+PHONY_TARGETS += clean-local-bench

@@ -1,0 +1,216 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# compare.sh: goc_ring vs Go's buffered channel vs ck_ring, in one run.
+# `make bench-compare` calls it from the build directory; by hand:
+#
+#   bench/compare.sh [-count N] [-benchtime 1s] [-cpu 1,2] [-deadline 10s]
+#                    [-go /usr/bin/go|""] [-srcdir DIR] [-out FILE]
+#
+# It builds the Go twins (bench/go) once into the build directory (GOCACHE
+# and GOPATH there too, offline), then runs the C ring benchmarks
+# (bench/ring), the ck_ring peer (bench/peers/ck_ring) and the Go twins
+# -count times in rotation, one -count=1 pass of each at a time, so that
+# load from other users of the machine lands on all three alike. Raw
+# outputs go to bench/results/*.txt (benchstat reads them); the Markdown
+# table of medians goes to stdout and to -out (docs/bench/ring.md in the
+# build directory; docs/bench.md in the source tree holds curated
+# results). Without Go the Go column says "Go not installed".
+set -eu
+
+count=5
+benchtime=1s
+cpu=1,2
+deadline=10s
+go=${GO-$(command -v go 2>/dev/null || true)}
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+out=docs/bench/ring.md
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	-count) count=$2; shift 2 ;;
+	-benchtime) benchtime=$2; shift 2 ;;
+	-cpu) cpu=$2; shift 2 ;;
+	-deadline) deadline=$2; shift 2 ;;
+	-go) go=$2; shift 2 ;;
+	-srcdir) srcdir=$(cd "$2" && pwd); shift 2 ;;
+	-out) out=$2; shift 2 ;;
+	*) echo "usage: $0 [-count N] [-benchtime D] [-cpu LIST] [-deadline D] [-go PATH] [-srcdir DIR] [-out FILE]" >&2
+	   exit 2 ;;
+	esac
+done
+
+builddir=$(pwd)
+res=$builddir/bench/results
+for b in bench/ring bench/peers/ck_ring; do
+	if [ ! -x "$b" ]; then
+		echo "compare.sh: $builddir/$b not built (make bench/ring bench/peers/ck_ring)" >&2
+		exit 1
+	fi
+done
+mkdir -p "$res" "$(dirname "$out")"
+: >"$res/ring.txt"
+: >"$res/ck_ring.txt"
+: >"$res/go.txt"
+
+commit=$(cd "$srcdir" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+GOC_BENCH_COMMIT=$commit
+export GOC_BENCH_COMMIT
+
+# The Go twins: built once, offline, everything under the build directory.
+gostate="Go not installed"
+gobin=
+goversion=
+if [ -n "$go" ] && [ -x "$go" ]; then
+	goversion=$("$go" version 2>/dev/null || echo go)
+	mkdir -p "$builddir/bench/go"
+	if (cd "$srcdir/bench/go" &&
+	    GOCACHE=$builddir/bench/go/cache GOPATH=$builddir/bench/go/path \
+	    GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on GOTOOLCHAIN=local \
+	    "$go" test -c -o "$builddir/bench/go/bench.test" .) \
+	    >"$res/go-build.txt" 2>&1; then
+		gobin=$builddir/bench/go/bench.test
+		gostate=
+	else
+		gostate="Go build failed"
+		cat "$res/go-build.txt" >&2
+	fi
+fi
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+i=1
+while [ "$i" -le "$count" ]; do
+	echo "compare.sh: pass $i of $count" >&2
+	./bench/ring -bench=Ring -benchtime="$benchtime" -cpu="$cpu" \
+		-deadline="$deadline" -count=1 >>"$res/ring.txt"
+	./bench/peers/ck_ring -bench=CkRing -benchtime="$benchtime" \
+		-cpu="$cpu" -deadline="$deadline" -count=1 >>"$res/ck_ring.txt"
+	if [ -n "$gobin" ]; then
+		(cd "$srcdir/bench/go" && "$gobin" -test.run='^$' \
+			-test.bench=Ring -test.benchtime="$benchtime" \
+			-test.cpu="$cpu" -test.count=1) >>"$res/go.txt"
+	fi
+	i=$((i + 1))
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+
+machine=$(sed -n 's/^# machine: //p' "$res/ring.txt" | head -n 1)
+cpuname=$(sed -n 's/^cpu: //p' "$res/ring.txt" | head -n 1)
+compiler=$(sed -n 's/^# compiler: //p' "$res/ring.txt" | head -n 1)
+
+# Medians per benchmark name (Go drops the -1 suffix: put it back; Go's
+# results are keyed name@go) and "did not complete" counts, then the table.
+awk -v cpus="$cpu" -v count="$count" -v gostate="$gostate" \
+    -v deadline="$deadline" -v machine="$machine" -v cpuname="$cpuname" \
+    -v compiler="$compiler" -v commit="$commit" -v goversion="$goversion" \
+    -v benchtime="$benchtime" -v lb="$load_before" -v la="$load_after" \
+    -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" '
+function norm(name) {
+	if (name !~ /-[0-9]+$/)
+		name = name "-1"
+	return name
+}
+function median(key, which,    n, i, j, t, a) {
+	n = cnt[key]
+	if (n == 0)
+		return ""
+	for (i = 1; i <= n; i++)
+		a[i] = val[key, which, i]
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	if (n % 2)
+		return a[(n + 1) / 2]
+	return (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function cell(key,    m, s) {
+	m = median(key, "ns")
+	if (m == "" && dnf[key] == 0)
+		return "–"
+	if (m == "")
+		return sprintf("did not complete in %s (%d/%d runs)", deadline, dnf[key], dnf[key])
+	s = sprintf("%.2f", m)
+	if (dnf[key] > 0)
+		s = s sprintf(" (%d/%d runs did not complete in %s)", dnf[key], dnf[key] + cnt[key], deadline)
+	return s
+}
+function ratio(a, b,    x, y) {
+	x = median(a, "ns"); y = median(b, "ns")
+	if (x == "" || y == "" || y == 0)
+		return "–"
+	return sprintf("%.2f", x / y)
+}
+function fill(key,    m) {
+	m = median(key, "fill")
+	return m == "" ? "–" : sprintf("%.0f%%", m)
+}
+FNR == 1 { src = FILENAME; sub(/.*\//, "", src); sub(/\.txt$/, "", src) }
+/^Benchmark/ {
+	key = norm($1)
+	if (src == "go")
+		key = key "@go"
+	k = ++cnt[key]
+	val[key, "ns", k] = $3
+	for (f = 5; f < NF; f += 2)
+		if ($(f + 1) == "fill%")
+			val[key, "fill", k] = $f
+	next
+}
+/^# Benchmark.*did not complete/ {
+	key = $2; sub(/:$/, "", key)
+	dnf[key]++
+	next
+}
+END {
+	n = split(cpus, P, ",")
+	split("PushPop 1P1C 2P2C 4P4C", W, " ")
+	print "# goc_ring vs Go channel vs ck_ring"
+	print ""
+	printf "Generated by `make bench-compare` (bench/compare.sh), %s.\n", date
+	printf "Machine: %s; cpu: %s; commit %s; %s; %s.\n", machine, cpuname, commit, compiler, ((goversion == "") ? "no Go" : goversion)
+	printf "Method: -count=%s passes in rotation (C ring, ck_ring, Go), -benchtime=%s, medians shown; load average %s before, %s after.\n", count, benchtime, lb, la
+	print "Workload: NPmC over a capacity-1024 queue, ns per item moved (bench/ring_harness.h); procs = CPUs the threads may use (C) = GOMAXPROCS (Go); threads pinned one per CPU when they fit, else unpinned."
+	print ""
+	print "| Benchmark | libgoconc ns/op | Go ns/op | libgoconc/Go | ck_ring SPSC ns/op | ck_ring MPMC ns/op | libgoconc/ck SPSC |"
+	print "|---|---:|---:|---:|---:|---:|---:|"
+	for (w = 1; w <= 4; w++)
+		for (p = 1; p <= n; p++) {
+			sfx = W[w] "-" P[p]
+			lib = "BenchmarkRing" sfx
+			spsc = "BenchmarkCkRingSPSC" sfx
+			mpmc = "BenchmarkCkRingMPMC" sfx
+			gocell = gostate != "" ? gostate : cell(lib "@go")
+			gor = gostate != "" ? "–" : ratio(lib, lib "@go")
+			printf "| Ring%s | %s | %s | %s | %s | %s | %s |\n", sfx, cell(lib), gocell, gor, cell(spsc), cell(mpmc), ratio(lib, spsc)
+		}
+	print ""
+	print "Occupancy (median fill% of capacity, sampled by consumers every 256 items):"
+	print ""
+	print "| Benchmark | libgoconc | Go | ck_ring SPSC | ck_ring MPMC |"
+	print "|---|---:|---:|---:|---:|"
+	for (w = 2; w <= 4; w++)
+		for (p = 1; p <= n; p++) {
+			sfx = W[w] "-" P[p]
+			lib = "BenchmarkRing" sfx
+			printf "| Ring%s | %s | %s | %s | %s |\n", sfx, fill(lib), ((gostate != "") ? "–" : fill(lib "@go")), fill("BenchmarkCkRingSPSC" sfx), fill("BenchmarkCkRingMPMC" sfx)
+		}
+	print ""
+	print "Acceptance:"
+	print ""
+	last = P[n]
+	lib = "BenchmarkRing1P1C-" last
+	spsc = "BenchmarkCkRingSPSC1P1C-" last
+	a = median(lib, "ns"); b = median(spsc, "ns")
+	if (a == "" || b == "")
+		printf "- 1P1C-%s: not measured.\n", last
+	else
+		printf "- 1P1C-%s: goc_ring %.2f ns/item vs ck_ring SPSC %.2f ns/item, ratio %.2f: %s.\n", last, a, b, a / b, ((a <= b) ? "PASS (at least ck_ring SPSC throughput)" : "FAIL (slower than ck_ring SPSC)")
+	lib = "BenchmarkRing4P4C-" last
+	mpmc = "BenchmarkCkRingMPMC4P4C-" last
+	printf "- 4P4C-%s: goc_ring completed %d of %d runs%s; ck_ring MPMC completed %d of %d (%d did not complete in %s).\n", last, cnt[lib], cnt[lib] + dnf[lib], ((dnf[lib] == 0 && cnt[lib] > 0) ? " (PASS)" : " (FAIL)"), cnt[mpmc], cnt[mpmc] + dnf[mpmc], dnf[mpmc], deadline
+}
+' "$res/ring.txt" "$res/ck_ring.txt" "$res/go.txt" >"$out.tmp"
+mv "$out.tmp" "$out"
+cat "$out"
+echo "compare.sh: table in $builddir/$out, raw results in $res" >&2

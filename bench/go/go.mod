@@ -1,0 +1,3 @@
+module libgoconc/bench
+
+go 1.19
