@@ -41,7 +41,8 @@ struct ckq {
 static struct ckq *
 ckq_new(void)
 {
-	struct ckq *q = aligned_alloc(128, sizeof(*q) + 128);
+	/* aligned_alloc wants a multiple of the alignment (ASan checks) */
+	struct ckq *q = aligned_alloc(128, (sizeof(*q) + 127) / 128 * 128);
 	size_t bytes = sizeof(ck_ring_buffer_t) * RH_CAPACITY;
 	if (q == NULL || (q->buf = aligned_alloc(128, bytes)) == NULL) {
 		fprintf(stderr, "ck_ring peer: out of memory\n");
