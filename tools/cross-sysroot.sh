@@ -113,7 +113,7 @@ riscv64)
 		say "dpkg-source missing (apt-get install dpkg-dev)"
 		exit 1
 	}
-	command -v $triplet-gcc >/dev/null 2>&1 || {
+	command -v "$triplet-gcc" >/dev/null 2>&1 || {
 		say "$triplet-gcc missing (apt-get install gcc-$triplet)"
 		exit 1
 	}
@@ -156,14 +156,14 @@ riscv64)
 		exit 1
 	}
 	for c in "$cksrc"/src/*.c; do
-		$triplet-gcc -O2 -g -fPIC -std=gnu99 -D_XOPEN_SOURCE=600 \
+		"$triplet-gcc" -O2 -g -fPIC -std=gnu99 -D_XOPEN_SOURCE=600 \
 			-D_DEFAULT_SOURCE -DCK_USE_CC_BUILTINS=1 \
 			-I"$work/ckbuild/include" -I"$cksrc/include" \
 			-c "$c" -o "$work/ckbuild/obj/$(basename "$c" .c).o"
 	done
 	mkdir -p "$inc" "$lib"
 	rm -f "$lib/libck.a"
-	$triplet-ar rcs "$lib/libck.a" "$work"/ckbuild/obj/*.o
+	"$triplet-ar" rcs "$lib/libck.a" "$work"/ckbuild/obj/*.o
 	cp -R "$cksrc/include/." "$inc/"
 	rm -f "$inc/ck_md.h.in"
 	cp "$work/ckbuild/include/ck_md.h" "$inc/"
