@@ -23,3 +23,4 @@ libgoconc_la_LIBADD = libgoconc_internal.la $(CK_LIBS) -lpthread
 libgoconc_la_LDFLAGS = -version-info $(GOC_LT_VERSION) $(GOC_SAN_CFLAGS)
 
 include src/lf/local.mk
+include src/sched/local.mk

@@ -1,0 +1,977 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Goroutine stacks: allocation, the guard budget, the pool of free stacks
+ * and the stack overflow report.
+ *
+ * Follows Go 1.25 runtime/stack.go (stackalloc, stackfree, the stack
+ * pool, newstack's "goroutine stack exceeds N-byte limit" report) and
+ * runtime/signal_unix.go (an alternate signal stack per M, forwarding
+ * signals that are not the runtime's). C cannot copy stacks, so stacks
+ * have a fixed size and overflow is caught by a guard page or a canary
+ * (reference/go-semantics.md §1.9 [C]).
+ *
+ * Contents: why 64 KiB; the guard budget; invariants; OS helpers;
+ * sanitizer hooks; configuration; the pool; alloc and free; the canary
+ * and the report; the fault handler; statistics and test knobs.
+ *
+ * Why 64 KiB (GOC_STACK_DEFAULT_SIZE). Go starts a goroutine with 2 KiB
+ * and grows it; C frames are larger (glibc's printf family alone uses a
+ * few KiB, getaddrinfo and friends tens of KiB) and can never grow, so
+ * the default must cover ordinary library calls. It can be generous
+ * because it costs address space, not memory: the mapping is
+ * MAP_NORESERVE and the kernel commits a page only when it is first
+ * touched. A parked goroutine has touched only the top of its stack.
+ * Measured with tests/unit/stack.c (rss_* cases, x86_64, 4 KiB pages):
+ * an untouched guarded stack adds no RSS (under 64 bytes per stack on
+ * average, noise), one whose goroutine used under a page adds 4 KiB, and
+ * an unguarded stack adds one more page, the one its canary is written
+ * on: 4 KiB untouched, 8 KiB parked. Page tables come on top (one 4 KiB
+ * table per 2 MiB of stacks touched, about 140 bytes per stack). So a
+ * parked goroutine with small frames costs 4 KiB of stack while the
+ * guard budget lasts and 8 KiB after it, the SPEC's limit for the whole
+ * goroutine: past the budget the canary page is what a million parked
+ * goroutines pay most for. A million 64 KiB stacks are 68 GB of address space,
+ * a small part of x86_64's 128 TiB. (With vm.overcommit_memory=2 the kernel
+ * ignores MAP_NORESERVE and charges every stack in full; use smaller stacks
+ * there.) GOCONC_STACKSIZE changes the default for the whole process.
+ *
+ * The guard budget (SPEC §10). The kernel allows vm.max_map_count
+ * mappings (65530 by default). A guarded stack costs two (the PROT_NONE
+ * page and the stack; measured: 10,000 guarded stacks add 20,000
+ * mappings), while unguarded stacks are plain read-write anonymous
+ * mappings the kernel merges with their neighbours (measured: 10,000
+ * adjacent ones add a single mapping). Guarded stacks may use three
+ * quarters of the limit:
+ *
+ *     budget = max_map_count * 3/4 / MAPS_PER_GUARDED   (24,573 at 65530)
+ *
+ * The last quarter (16,382 by default) is the program's: its libraries,
+ * malloc arenas, two per thread stack, the runs of unguarded stacks (one
+ * mapping per run, plus one per hole a freed stack leaves until it is
+ * reused) and the sanitizer runtimes. MAPS_PER_GUARDED is 2, or 4 under
+ * TSan, whose mmap interceptor adds two mappings of its own per call
+ * (measured). Past the budget new stacks get a canary and the runtime
+ * says so once on stderr; GOCONC_STACKGUARD=strict makes allocation fail
+ * with GOC_EAGAIN instead. A pooled guarded stack still counts: it still
+ * holds its two mappings.
+ */
+#include "config.h"
+
+#include "sched/stack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "goconc/common.h"
+#include "internal/compiler.h"
+#include "internal/panic.h"
+
+#if GOC_ASAN_ENABLED
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/lsan_interface.h>
+#endif
+#ifdef GOC_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
+
+/*
+ * Invariants, all under stk.lock:
+ *  - guard_used == live guarded stacks + stk.pool_g.n; it exceeds budget
+ *    only after goc__stack_set_guard_budget lowered the budget.
+ *  - unguarded_mapped == live unguarded stacks + stk.pool_u.n.
+ *  - stk.pool_g.n + stk.pool_u.n <= pool_max <= GOC_STACK_POOL_CAP.
+ *  - A pooled stack has the default size of the moment it was pooled
+ *    (goc__stack_reconfigure drains the pool when the default changes),
+ *    is trimmed (holds no RSS), is poisoned under ASan, and is not
+ *    registered with LSan or Valgrind. Under TSan the pool is empty.
+ *  - A live stack is registered with LSan (ASan builds) and Valgrind
+ *    (GOC_VALGRIND builds); an unguarded live stack has its canary
+ *    written at lo.
+ *
+ * Lock rules: stk.lock is a leaf lock (no other lock is taken under it),
+ * and no system call is made under it except in the rare paths that
+ * roll back a reservation. A per-P stack cache will sit in front of
+ * pool_get/pool_put (as Go's stackcache does in front of stackpool) and
+ * move stacks to and from the pool in batches.
+ */
+
+/* Room below a guarded stack's lo where a fault still counts as ours. */
+#define FAULT_SLACK_PAGES 2
+#define ALTSTACK_SIZE     (64 * 1024)
+#define POOL_DEFAULT_MAX  GOC_STACK_POOL_CAP
+#if GOC_TSAN_ENABLED
+#define MAPS_PER_GUARDED 4
+#else
+#define MAPS_PER_GUARDED 2
+#endif
+/*
+ * Never pool under TSan: reusing a dead goroutine's stack reads as a race
+ * with it, and only unmapping (which TSan's interceptor turns into a
+ * shadow reset) avoids that. The coming --enable-race build (GOC_RACE)
+ * needs the same.
+ */
+#if GOC_TSAN_ENABLED || defined(GOC_RACE)
+#define STACK_NO_POOL 1
+#else
+#define STACK_NO_POOL 0
+#endif
+
+/* A LIFO of free stacks of one kind. */
+struct stack_stash {
+	size_t n;
+	struct goc_stack s[GOC_STACK_POOL_CAP];
+};
+
+static struct {
+	pthread_once_t once;
+	pthread_mutex_t lock; /* leaf; guards everything below but page */
+	size_t page;          /* (immutable after init) */
+	/* (lock for writes; atomic relaxed reads: it orders nothing) */
+	size_t default_size;
+	bool strict;               /* (lock) GOCONC_STACKGUARD=strict */
+	bool notice_armed;         /* (lock) the "budget spent" notice */
+	uint64_t max_map_count;    /* (lock) */
+	uint64_t budget;           /* (lock) */
+	uint64_t guard_used;       /* (lock) see invariants */
+	uint64_t unguarded_mapped; /* (lock) see invariants */
+	size_t pool_max;           /* (lock; atomic relaxed reads as a hint) */
+	struct stack_stash pool_g; /* (lock) free guarded stacks */
+	struct stack_stash pool_u; /* (lock) free unguarded stacks */
+} stk = {
+	.once = PTHREAD_ONCE_INIT,
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+/*
+ * The goroutine each thread runs. Written only by its own thread, read
+ * by the fault handler on the same thread: accesses are relaxed atomics
+ * (C11 allows only lock-free atomics in signal handlers) and signal
+ * fences order them against the handler. initial-exec TLS, because the
+ * first touch of a global-dynamic variable in a shared library may call
+ * malloc, which a signal handler must not.
+ */
+static __thread struct goc_stack_owner cur_owner
+	__attribute__((tls_model("initial-exec")));
+static __thread void *altstack_map /* (own thread) our sigaltstack */
+	__attribute__((tls_model("initial-exec")));
+
+/* ---- OS helpers (Linux; they move to src/os/ with the OS layer) ---- */
+
+static size_t
+sys_page_size(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+	return p > 0 ? (size_t)p : 4096;
+}
+
+/* vm.max_map_count, or the kernel's default when it cannot be read. */
+static uint64_t
+sys_max_map_count(void)
+{
+	char buf[32];
+	uint64_t v = 0;
+	int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 65530;
+	for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		v = v * 10 + (uint64_t)(buf[i] - '0');
+	return v > 0 ? v : 65530;
+}
+
+/* Reserves len bytes of lazily committed read-write memory. */
+static void *
+sys_map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* 0, or -1 when the kernel refuses (ENOMEM: the mapping limit). */
+static int
+sys_protect_none(void *p, size_t len)
+{
+	return mprotect(p, len, PROT_NONE);
+}
+
+static void
+sys_unmap(void *p, size_t len)
+{
+	/* munmap fails only for bad arguments: a corrupted goc_stack. */
+	if (munmap(p, len) != 0)
+		goc__throw("munmap of a goroutine stack failed");
+}
+
+/* Drops the pages of a private anonymous range; they read as zero. */
+static void
+sys_trim(void *p, size_t len)
+{
+	if (madvise(p, len, MADV_DONTNEED) != 0)
+		goc__throw(
+			"madvise(MADV_DONTNEED) of a goroutine stack failed");
+}
+
+static void
+write_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/* ---- async-signal-safe formatting ---------------------------------- */
+
+struct out {
+	char buf[512];
+	size_t len;
+};
+
+static void
+out_str(struct out *o, const char *s, size_t max)
+{
+	for (size_t i = 0; s[i] != 0 && i < max; i++)
+		if (o->len < sizeof(o->buf))
+			o->buf[o->len++] = s[i];
+}
+
+static void
+out_uint(struct out *o, uint64_t v, unsigned base)
+{
+	char tmp[24];
+	int i = 0;
+
+	do
+		tmp[i++] = "0123456789abcdef"[v % base];
+	while ((v /= base) > 0);
+	while (i > 0 && o->len < sizeof(o->buf))
+		o->buf[o->len++] = tmp[--i];
+}
+
+static void
+out_hex(struct out *o, uintptr_t v)
+{
+	out_str(o, "0x", 2);
+	out_uint(o, v, 16);
+}
+
+/* ---- sanitizer and Valgrind hooks ---------------------------------- */
+
+/* A stack becomes live: make it addressable and visible to the tools. */
+static void
+tools_stack_live(struct goc_stack *s)
+{
+#if GOC_ASAN_ENABLED
+	/*
+	 * Pooled stacks are poisoned. A fresh one is clean unless memory
+	 * mapped there before was unmapped poisoned; checking first avoids
+	 * writing (so committing) the shadow of every fresh stack.
+	 */
+	if (__asan_region_is_poisoned(s->lo, s->size) != NULL)
+		__asan_unpoison_memory_region(s->lo, s->size);
+	/* LSan does not scan mmap'd memory: goroutines' locals are roots. */
+	__lsan_register_root_region(s->lo, s->size);
+#endif
+#ifdef GOC_VALGRIND
+	s->vg_id = VALGRIND_STACK_REGISTER(s->lo, (char *)s->lo + s->size);
+#endif
+	(void)s;
+}
+
+/* A live stack is freed: the inverse of tools_stack_live. */
+static void
+tools_stack_dead(struct goc_stack *s)
+{
+#if GOC_ASAN_ENABLED
+	__lsan_unregister_root_region(s->lo, s->size);
+#endif
+#ifdef GOC_VALGRIND
+	VALGRIND_STACK_DEREGISTER(s->vg_id);
+	s->vg_id = 0;
+#endif
+	(void)s;
+}
+
+/*
+ * A stack enters the pool: poisoned, so a pointer to a dead goroutine's
+ * local is caught; this also replaces the redzones its last frames left.
+ */
+static void
+tools_stack_pooled(struct goc_stack *s)
+{
+#if GOC_ASAN_ENABLED
+	__asan_poison_memory_region(s->lo, s->size);
+#endif
+	(void)s;
+}
+
+/* A stack is unmapped: leave no poison for the next mapping there. */
+static void
+tools_stack_unmapped(struct goc_stack *s)
+{
+#if GOC_ASAN_ENABLED
+	__asan_unpoison_memory_region(s->lo, s->size);
+#endif
+	(void)s;
+}
+
+/* ---- configuration ------------------------------------------------- */
+
+size_t
+goc__stack_parse_size(const char *s)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+
+	if (s == NULL)
+		return 0;
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > GOC_STACK_MAX_SIZE)
+			return 0;
+	}
+	if (i == 0)
+		return 0;
+	if (s[i] == 'k' || s[i] == 'K') {
+		v *= 1024;
+		i++;
+	} else if (s[i] == 'm' || s[i] == 'M') {
+		v *= 1024 * 1024;
+		i++;
+	}
+	if (s[i] != 0 || v < GOC_STACK_MIN_SIZE || v > GOC_STACK_MAX_SIZE)
+		return 0;
+	return (size_t)v;
+}
+
+static size_t
+round_page(size_t n)
+{
+	return (n + stk.page - 1) & ~(stk.page - 1);
+}
+
+static void
+warn_setting(const char *name, const char *val, const char *why)
+{
+	struct out o = {.len = 0};
+
+	out_str(&o, "goconc: ignoring ", 64);
+	out_str(&o, name, 64);
+	out_str(&o, "=\"", 2);
+	out_str(&o, val, 64);
+	out_str(&o, "\": ", 3);
+	out_str(&o, why, 256);
+	out_str(&o, "\n", 1);
+	write_all(2, o.buf, o.len);
+}
+
+static uint64_t
+budget_for(uint64_t max_map_count)
+{
+	return max_map_count * 3 / 4 / MAPS_PER_GUARDED;
+}
+
+/* Reads the environment into the configuration (called with stk.lock). */
+static void
+configure(void)
+{
+	const char *sz = getenv("GOCONC_STACKSIZE");
+	const char *guard = getenv("GOCONC_STACKGUARD");
+	size_t size = GOC_STACK_DEFAULT_SIZE;
+
+	if (sz != NULL && *sz != 0) {
+		size_t v = goc__stack_parse_size(sz);
+		if (v != 0)
+			size = round_page(v);
+		else
+			warn_setting("GOCONC_STACKSIZE", sz,
+				     "want bytes with an optional k or m "
+				     "suffix, from 16k to 1024m; using 64k");
+	}
+	__atomic_store_n(&stk.default_size, size, __ATOMIC_RELAXED);
+	stk.strict = false;
+	if (guard != NULL && strcmp(guard, "strict") == 0)
+		stk.strict = true;
+	else if (guard != NULL && *guard != 0)
+		warn_setting("GOCONC_STACKGUARD", guard,
+			     "the only setting is \"strict\"; using guard "
+			     "pages, then canaries");
+	stk.max_map_count = sys_max_map_count();
+	stk.budget = budget_for(stk.max_map_count);
+	stk.notice_armed = true;
+}
+
+static void
+init_once(void)
+{
+	stk.page = sys_page_size();
+	__atomic_store_n(&stk.pool_max, STACK_NO_POOL ? 0 : POOL_DEFAULT_MAX,
+			 __ATOMIC_RELAXED);
+	pthread_mutex_lock(&stk.lock);
+	configure();
+	pthread_mutex_unlock(&stk.lock);
+}
+
+void
+goc__stack_init(void)
+{
+	pthread_once(&stk.once, init_once);
+}
+
+size_t
+goc__stack_default_size(void)
+{
+	goc__stack_init();
+	return __atomic_load_n(&stk.default_size, __ATOMIC_RELAXED);
+}
+
+/* ---- the pool ------------------------------------------------------ */
+
+static bool
+stash_pop(struct stack_stash *st, struct goc_stack *s)
+{
+	if (st->n == 0)
+		return false;
+	*s = st->s[--st->n];
+	return true;
+}
+
+/* Which stacks a free may pool: the default size, when pooling is on. */
+static bool
+poolable(const struct goc_stack *s)
+{
+	return s->size ==
+		       __atomic_load_n(&stk.default_size, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&stk.pool_max, __ATOMIC_RELAXED) > 0;
+}
+
+/* Puts a trimmed, poisoned stack in the pool; false when it is full. */
+static bool
+pool_put(const struct goc_stack *s)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&stk.lock);
+	/* The default may have changed since poolable() looked. */
+	if (stk.pool_g.n + stk.pool_u.n < stk.pool_max &&
+	    s->size == stk.default_size) {
+		struct stack_stash *st = s->guarded ? &stk.pool_g : &stk.pool_u;
+		st->s[st->n++] = *s;
+		ok = true;
+	}
+	pthread_mutex_unlock(&stk.lock);
+	return ok;
+}
+
+/* Unmaps a stack that is not live (fresh, or taken from the pool). */
+static void
+unmap_stack(struct goc_stack *s)
+{
+	tools_stack_unmapped(s);
+	sys_unmap(s->map, s->map_size);
+	pthread_mutex_lock(&stk.lock);
+	if (s->guarded)
+		stk.guard_used--;
+	else
+		stk.unguarded_mapped--;
+	pthread_mutex_unlock(&stk.lock);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Unmaps pooled stacks until at most keep remain. */
+static void
+pool_shrink(size_t keep)
+{
+	for (;;) {
+		struct goc_stack s;
+		bool got;
+
+		pthread_mutex_lock(&stk.lock);
+		got = stk.pool_g.n + stk.pool_u.n > keep &&
+		      (stash_pop(&stk.pool_u, &s) ||
+		       stash_pop(&stk.pool_g, &s));
+		pthread_mutex_unlock(&stk.lock);
+		if (!got)
+			return;
+		unmap_stack(&s);
+	}
+}
+
+void
+goc__stack_pool_drain(void)
+{
+	goc__stack_init();
+	pool_shrink(0);
+}
+
+/* ---- alloc and free ------------------------------------------------ */
+
+static uintptr_t
+canary_word(size_t i)
+{
+	/* "gocstack" with the index folded in, so no two words are equal. */
+	return (uintptr_t)0x676f63737461636bull ^ ((uintptr_t)i * 0x9e3779b9u);
+}
+
+static void
+canary_write(struct goc_stack *s)
+{
+	uintptr_t *w = s->lo;
+
+	for (size_t i = 0; i < GOC_STACK_CANARY_WORDS; i++)
+		w[i] = canary_word(i);
+}
+
+/* Says once that stacks from now on have only a canary. */
+static void
+notice_unguarded(void)
+{
+	uint64_t budget, maps;
+	bool say;
+
+	pthread_mutex_lock(&stk.lock);
+	say = stk.notice_armed;
+	stk.notice_armed = false;
+	budget = stk.budget;
+	maps = stk.max_map_count;
+	pthread_mutex_unlock(&stk.lock);
+	if (!say)
+		return;
+
+	struct out o = {.len = 0};
+	out_str(&o, "goconc: ", 16);
+	out_uint(&o, budget, 10);
+	out_str(&o,
+		" guarded goroutine stacks in use (the budget from "
+		"vm.max_map_count=",
+		128);
+	out_uint(&o, maps, 10);
+	out_str(&o,
+		"); new stacks get a canary instead of a guard page "
+		"(GOCONC_STACKGUARD=strict refuses them)\n",
+		128);
+	write_all(2, o.buf, o.len);
+}
+
+/*
+ * The kernel refused a guard page (the mapping limit: the program has
+ * more mappings than the budget left room for). Gives back the
+ * reservation and lowers the budget to what the kernel allowed; frees
+ * raise the room again. Returns true in strict mode, where the stack
+ * must go (uncounted); otherwise counts it as unguarded.
+ */
+static bool
+guard_refused(void)
+{
+	bool strict;
+
+	pthread_mutex_lock(&stk.lock);
+	stk.guard_used--;
+	stk.budget = stk.guard_used;
+	strict = stk.strict;
+	if (!strict)
+		stk.unguarded_mapped++;
+	pthread_mutex_unlock(&stk.lock);
+	return strict;
+}
+
+/* Unmaps a stack that no counter includes. */
+static void
+discard_uncounted(struct goc_stack *s)
+{
+	tools_stack_unmapped(s);
+	sys_unmap(s->map, s->map_size);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Maps a fresh stack; guarded says whether a guard was reserved. */
+static int
+map_stack(struct goc_stack *s, size_t size, bool guarded)
+{
+	s->size = size;
+	s->map_size = size + stk.page;
+	s->map = sys_map(s->map_size);
+	s->lo = (char *)s->map + stk.page;
+	s->guarded = false;
+	s->vg_id = 0;
+	if (s->map == NULL) {
+		pthread_mutex_lock(&stk.lock);
+		if (guarded)
+			stk.guard_used--;
+		else
+			stk.unguarded_mapped--;
+		pthread_mutex_unlock(&stk.lock);
+		memset(s, 0, sizeof(*s));
+		return GOC_ENOMEM;
+	}
+	if (!guarded)
+		return 0;
+	if (sys_protect_none(s->map, stk.page) == 0) {
+		s->guarded = true;
+		return 0;
+	}
+	if (guard_refused()) {
+		discard_uncounted(s);
+		return GOC_EAGAIN;
+	}
+	return 0;
+}
+
+/*
+ * Gets a stack from the pool or plans a fresh one. Returns 1 with *s
+ * filled from the pool (*upgrade: a guard was reserved for an unguarded
+ * one), 0 for a fresh one (*guard: reserved), or GOC_EAGAIN (strict and
+ * no budget).
+ */
+static int
+take_or_reserve(struct goc_stack *s, size_t size, bool *guard, bool *upgrade)
+{
+	int rc = 0;
+
+	*guard = *upgrade = false;
+	pthread_mutex_lock(&stk.lock);
+	bool room = stk.guard_used < stk.budget;
+	if (size == stk.default_size && stash_pop(&stk.pool_g, s)) {
+		rc = 1;
+	} else if (size == stk.default_size && (room || !stk.strict) &&
+		   stash_pop(&stk.pool_u, s)) {
+		rc = 1;
+		if (room) {
+			/* Becomes guarded: move it between the counts now. */
+			stk.guard_used++;
+			stk.unguarded_mapped--;
+			*upgrade = true;
+		}
+	} else if (room) {
+		stk.guard_used++;
+		*guard = true;
+	} else if (stk.strict) {
+		rc = GOC_EAGAIN;
+	} else {
+		stk.unguarded_mapped++;
+	}
+	pthread_mutex_unlock(&stk.lock);
+	return rc;
+}
+
+int
+goc__stack_alloc(struct goc_stack *s, size_t size)
+{
+	bool guard, upgrade;
+	int rc;
+
+	goc__stack_init();
+	memset(s, 0, sizeof(*s));
+	if (size > GOC_STACK_MAX_SIZE)
+		return GOC_EINVAL;
+	if (size == 0)
+		size = __atomic_load_n(&stk.default_size, __ATOMIC_RELAXED);
+	if (size < GOC_STACK_MIN_SIZE)
+		size = GOC_STACK_MIN_SIZE;
+	size = round_page(size);
+
+	rc = take_or_reserve(s, size, &guard, &upgrade);
+	if (rc < 0)
+		return rc;
+	if (rc == 0 && (rc = map_stack(s, size, guard)) != 0)
+		return rc;
+	if (upgrade) {
+		if (sys_protect_none(s->map, stk.page) == 0) {
+			s->guarded = true;
+		} else if (guard_refused()) {
+			discard_uncounted(s);
+			return GOC_EAGAIN;
+		}
+	}
+	tools_stack_live(s);
+	if (!s->guarded) {
+		canary_write(s);
+		notice_unguarded();
+	}
+	return 0;
+}
+
+void
+goc__stack_free(struct goc_stack *s)
+{
+	if (s->map == NULL)
+		return;
+	tools_stack_dead(s);
+	if (poolable(s)) {
+		/*
+		 * Trim before pooling: the pool must hold no RSS. A guarded
+		 * stack's guard holds nothing; an unguarded one's cushion
+		 * page may have been written by a deep frame.
+		 */
+		if (s->guarded)
+			sys_trim(s->lo, s->size);
+		else
+			sys_trim(s->map, s->map_size);
+		tools_stack_pooled(s);
+		if (pool_put(s)) {
+			memset(s, 0, sizeof(*s));
+			return;
+		}
+	}
+	unmap_stack(s);
+}
+
+/* ---- the canary and the report ------------------------------------- */
+
+/*
+ * Not instrumented by ASan: a parked goroutine's deepest frame may have
+ * left redzone poison over the canary, and reading it is the point.
+ */
+__attribute__((no_sanitize("address"))) bool
+goc__stack_check(const struct goc_stack *s)
+{
+	const uintptr_t *w = s->lo;
+	uintptr_t diff = 0;
+
+	if (s->guarded)
+		return true;
+	for (size_t i = 0; i < GOC_STACK_CANARY_WORDS; i++)
+		diff |= w[i] ^ canary_word(i);
+	return diff == 0;
+}
+
+static int reporting; /* (atomic) 1 once a report has started */
+
+void
+goc__stack_overflow(uint64_t goid, const char *name, const struct goc_stack *s)
+{
+	struct out o = {.len = 0};
+
+	/*
+	 * One report at a time: a second overflowing thread waits for the
+	 * first one's abort. Relaxed is enough: the flag guards no data.
+	 */
+	if (__atomic_exchange_n(&reporting, 1, __ATOMIC_RELAXED) != 0)
+		for (;;)
+			pause();
+	out_str(&o, "runtime: goroutine stack exceeds ", 64);
+	out_uint(&o, s->size, 10);
+	out_str(&o, "-byte limit\nruntime: goroutine ", 64);
+	out_uint(&o, goid, 10);
+	if (name != NULL) {
+		out_str(&o, " (", 2);
+		out_str(&o, name, 64);
+		out_str(&o, ")", 1);
+	}
+	out_str(&o, " stack [", 8);
+	out_hex(&o, (uintptr_t)s->lo);
+	out_str(&o, ", ", 2);
+	out_hex(&o, (uintptr_t)s->lo + s->size);
+	out_str(&o, ")\nfatal error: stack overflow\n\ngoroutine ", 64);
+	out_uint(&o, goid, 10);
+	out_str(&o, " [running]:\n", 16);
+	write_all(2, o.buf, o.len);
+	abort();
+}
+
+/* ---- the fault handler --------------------------------------------- */
+
+/*
+ * The dispositions our handler replaced. Written once, before the
+ * sigaction that installs the handler; the handler runs only after that
+ * system call, which orders the writes before it on every thread.
+ */
+static struct sigaction old_segv, old_bus;
+static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+
+void
+goc__stack_set_current(const struct goc_stack *s, uint64_t goid,
+		       const char *name)
+{
+	/*
+	 * The handler may interrupt this thread between any two stores:
+	 * hide the stack while the goroutine's identity changes. Signal
+	 * fences are enough, as only this thread's handler reads these.
+	 */
+	__atomic_store_n(&cur_owner.stack, NULL, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&cur_owner.goid, goid, __ATOMIC_RELAXED);
+	__atomic_store_n(&cur_owner.name, name, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&cur_owner.stack, s, __ATOMIC_RELAXED);
+}
+
+/*
+ * Whether a fault at addr is the running goroutine overflowing s: in the
+ * page below lo (the guard, or an unguarded stack's cushion) or a little
+ * further, where a frame larger than a page that skipped the guard lands.
+ */
+static bool
+is_overflow(const struct goc_stack *s, uintptr_t addr)
+{
+	uintptr_t lo = (uintptr_t)s->lo;
+	uintptr_t below = (uintptr_t)s->map - FAULT_SLACK_PAGES * stk.page;
+
+	return addr < lo && addr >= below;
+}
+
+static void
+on_fault(int sig, siginfo_t *si, void *uctx)
+{
+	int saved_errno = errno;
+	const struct goc_stack *s;
+
+	(void)uctx;
+	s = __atomic_load_n(&cur_owner.stack, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	/* si_code > 0: raised by the kernel for a faulting access. */
+	if (s != NULL && si->si_code > 0 &&
+	    is_overflow(s, (uintptr_t)si->si_addr))
+		goc__stack_overflow(
+			__atomic_load_n(&cur_owner.goid, __ATOMIC_RELAXED),
+			__atomic_load_n(&cur_owner.name, __ATOMIC_RELAXED), s);
+	/*
+	 * Not ours. Put back what was there before (a sanitizer's report,
+	 * the program's handler, or the default core dump) and return: the
+	 * faulting instruction runs again and faults into it. A signal sent
+	 * with kill or raise has no such instruction: send it again; it
+	 * stays pending until this handler returns.
+	 */
+	sigaction(sig, sig == SIGSEGV ? &old_segv : &old_bus, NULL);
+	if (si->si_code <= 0)
+		raise(sig);
+	errno = saved_errno;
+}
+
+static void
+install_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGSEGV, NULL, &old_segv) != 0 ||
+	    sigaction(SIGBUS, NULL, &old_bus) != 0 ||
+	    sigaction(SIGSEGV, &sa, NULL) != 0 ||
+	    sigaction(SIGBUS, &sa, NULL) != 0)
+		goc__throw("sigaction for the stack overflow handler failed");
+}
+
+int
+goc__stack_thread_init(void)
+{
+	stack_t cur, ss;
+
+	goc__stack_init();
+	pthread_once(&handler_once, install_handler);
+	if (altstack_map != NULL)
+		return 0;
+	/* Keep one the thread has already (ASan gives every thread one). */
+	if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
+		return 0;
+	/* A guard page below, so an overflowing handler faults cleanly. */
+	void *map = sys_map(ALTSTACK_SIZE + stk.page);
+	if (map == NULL)
+		return GOC_ENOMEM;
+	if (sys_protect_none(map, stk.page) != 0) {
+		sys_unmap(map, ALTSTACK_SIZE + stk.page);
+		return GOC_ENOMEM;
+	}
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_sp = (char *)map + stk.page;
+	ss.ss_size = ALTSTACK_SIZE;
+	if (sigaltstack(&ss, NULL) != 0) {
+		sys_unmap(map, ALTSTACK_SIZE + stk.page);
+		return GOC_ENOMEM;
+	}
+	altstack_map = map;
+	return 0;
+}
+
+void
+goc__stack_thread_exit(void)
+{
+	stack_t ss;
+
+	goc__stack_set_current(NULL, 0, NULL);
+	if (altstack_map == NULL)
+		return;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_flags = SS_DISABLE;
+	if (sigaltstack(&ss, NULL) != 0)
+		goc__throw("sigaltstack(SS_DISABLE) failed");
+	sys_unmap(altstack_map, ALTSTACK_SIZE + stk.page);
+	altstack_map = NULL;
+}
+
+/* ---- statistics and test knobs ------------------------------------- */
+
+void
+goc__stack_stats(struct goc_stack_stats *st)
+{
+	goc__stack_init();
+	pthread_mutex_lock(&stk.lock);
+	st->guarded = stk.guard_used - stk.pool_g.n;
+	st->unguarded = stk.unguarded_mapped - stk.pool_u.n;
+	st->pooled = stk.pool_g.n + stk.pool_u.n;
+	st->budget = stk.budget;
+	st->guard_used = stk.guard_used;
+	st->max_map_count = stk.max_map_count;
+	pthread_mutex_unlock(&stk.lock);
+}
+
+void
+goc__stack_reconfigure(void)
+{
+	goc__stack_init();
+	pool_shrink(0);
+	pthread_mutex_lock(&stk.lock);
+	configure();
+	pthread_mutex_unlock(&stk.lock);
+	/* Stacks freed between the drain and configure() go now. */
+	pool_shrink(0);
+}
+
+uint64_t
+goc__stack_set_guard_budget(uint64_t n)
+{
+	uint64_t old;
+
+	goc__stack_init();
+	pthread_mutex_lock(&stk.lock);
+	old = stk.budget;
+	stk.budget = n;
+	stk.notice_armed = true;
+	pthread_mutex_unlock(&stk.lock);
+	return old;
+}
+
+size_t
+goc__stack_set_pool_max(size_t n)
+{
+	size_t old;
+
+	goc__stack_init();
+	if (STACK_NO_POOL)
+		n = 0;
+	if (n > GOC_STACK_POOL_CAP)
+		n = GOC_STACK_POOL_CAP;
+	pthread_mutex_lock(&stk.lock);
+	old = stk.pool_max;
+	__atomic_store_n(&stk.pool_max, n, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&stk.lock);
+	pool_shrink(n);
+	return old;
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Goroutine stacks: fixed-size mmap'd regions, lazily committed by the
+ * kernel, with a PROT_NONE guard page below while the guard budget lasts
+ * and a canary beyond it (SPEC §10 "Stack guard budget").
+ *
+ * Go grows stacks by copying (runtime/stack.go); C cannot relocate
+ * frames, so a libgoconc stack has a fixed size chosen at spawn and an
+ * overflow is fatal ("stack overflow"), never silent corruption.
+ *
+ * Layout of one stack mapping (addresses grow upwards):
+ *
+ *     map              lo                                 hi = lo + size
+ *     | guard page    | usable stack ...  <- grows down   |
+ *
+ * Every mapping has that one page below lo. On a guarded stack it is
+ * PROT_NONE. Beyond the guard budget (or when the kernel refuses the
+ * mprotect) it stays read-write, a cushion that keeps a small overflow
+ * off the neighbouring mapping, and the lowest words of the usable region
+ * hold a canary, checked by goc__stack_check() at every switch.
+ */
+#ifndef GOC_SCHED_STACK_H
+#define GOC_SCHED_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "goconc/common.h"
+
+/*
+ * One stack. The struct is owned by whoever holds the stack (the g it
+ * runs, or the pool); nothing in it is shared.
+ */
+struct goc_stack {
+	void *lo;        /* lowest usable address */
+	size_t size;     /* usable bytes; the stack pointer starts at lo+size */
+	void *map;       /* the whole mapping (guard included) */
+	size_t map_size; /* bytes mapped */
+	bool guarded;    /* a PROT_NONE guard page sits below lo */
+	unsigned vg_id;  /* Valgrind stack id (GOC_VALGRIND builds), else 0 */
+};
+
+/* The default usable size (see stack.c for the reasoning) and bounds. */
+#define GOC_STACK_DEFAULT_SIZE (64 * 1024)
+#define GOC_STACK_MIN_SIZE     (16 * 1024)
+#define GOC_STACK_MAX_SIZE     (1024 * 1024 * 1024)
+
+/* Words of canary at lo on an unguarded stack. */
+#define GOC_STACK_CANARY_WORDS 8
+
+/*
+ * goc__stack_init reads GOCONC_STACKSIZE and GOCONC_STACKGUARD and
+ * computes the guard budget from vm.max_map_count. Idempotent and
+ * thread-safe; every other function calls it.
+ */
+void goc__stack_init(void);
+
+/* goc__stack_default_size is the size a goroutine gets unless it asks. */
+size_t goc__stack_default_size(void);
+
+/*
+ * goc__stack_alloc gets a stack of at least size usable bytes (0 means
+ * the default; smaller than GOC_STACK_MIN_SIZE means the minimum; rounded
+ * up to whole pages), from the pool when one of that size is free.
+ * Returns 0; GOC_EINVAL when size exceeds GOC_STACK_MAX_SIZE; GOC_ENOMEM
+ * when mmap fails; GOC_EAGAIN when the guard budget is spent and
+ * GOCONC_STACKGUARD=strict forbids unguarded stacks. On failure *s is
+ * zeroed.
+ */
+int goc__stack_alloc(struct goc_stack *s, size_t size);
+
+/*
+ * goc__stack_free returns a stack to the pool (trimmed with madvise) or
+ * unmaps it, and zeroes *s. Freeing a zeroed struct does nothing. Under
+ * TSan stacks are always unmapped, never pooled: a reused stack reads as
+ * a race (reference/testing.md §2.3 pitfall 5).
+ */
+void goc__stack_free(struct goc_stack *s);
+
+/* goc__stack_pool_drain unmaps every pooled stack (shutdown, tests). */
+void goc__stack_pool_drain(void);
+
+/*
+ * goc__stack_check is false if an unguarded stack's canary was hit; it is
+ * always true for a guarded stack. The scheduler calls it when it
+ * switches away from a goroutine, and reports a false result with
+ * goc__stack_overflow().
+ */
+bool goc__stack_check(const struct goc_stack *s);
+
+/*
+ * goc__stack_overflow prints Go's stack overflow report for goroutine
+ * goid (name may be NULL) running on s, then aborts:
+ *
+ *     runtime: goroutine stack exceeds 65536-byte limit
+ *     runtime: goroutine 7 (name) stack [0x7f..., 0x7f...)
+ *     fatal error: stack overflow
+ *
+ *     goroutine 7 [running]:
+ *
+ * It only calls async-signal-safe functions (the guard-page handler uses
+ * it too).
+ */
+GOC_NORETURN void goc__stack_overflow(uint64_t goid, const char *name,
+				      const struct goc_stack *s);
+
+/*
+ * Fault attribution. The scheduler tells the stack layer which goroutine
+ * each thread is running (goc__stack_set_current, called at every
+ * switch, with NULL when the thread runs its own stack), so the
+ * SIGSEGV/SIGBUS handler, running on an alternate signal stack, can tell
+ * a guard-page hit from any other fault and report "stack overflow"
+ * naming the goroutine. name must stay valid while s is current.
+ */
+struct goc_stack_owner {
+	const struct goc_stack *stack;
+	uint64_t goid;
+	const char *name; /* may be NULL */
+};
+void goc__stack_set_current(const struct goc_stack *s, uint64_t goid,
+			    const char *name);
+
+/*
+ * goc__stack_thread_init installs the SIGSEGV/SIGBUS handler (once per
+ * process) and gives this thread an alternate signal stack unless it has
+ * one already. Every thread that runs goroutines calls it first. Returns
+ * 0 or GOC_ENOMEM. goc__stack_thread_exit undoes the per-thread part.
+ */
+int goc__stack_thread_init(void);
+void goc__stack_thread_exit(void);
+
+/* Counters for tests and the debug dump. */
+struct goc_stack_stats {
+	uint64_t guarded;       /* live stacks with a guard page */
+	uint64_t unguarded;     /* live stacks with only a canary */
+	uint64_t pooled;        /* free stacks kept for reuse */
+	uint64_t budget;        /* guard pages allowed */
+	uint64_t guard_used;    /* guarded stacks mapped (live or pooled) */
+	uint64_t max_map_count; /* vm.max_map_count the budget came from */
+};
+void goc__stack_stats(struct goc_stack_stats *st);
+
+/*
+ * Knobs for white-box tests (and, later, the debug settings). They may be
+ * called at any time; stacks already handed out keep what they have.
+ *
+ * goc__stack_parse_size parses a GOCONC_STACKSIZE value (decimal bytes
+ * with an optional k, K, m or M suffix, within the bounds above) and
+ * returns it unrounded, or 0 when it is invalid.
+ *
+ * goc__stack_reconfigure drains the pool and reads the environment and
+ * vm.max_map_count again, warning on stderr about invalid settings.
+ *
+ * goc__stack_set_guard_budget sets the budget (guarded stacks mapped at
+ * once) and re-arms the one-time notice; goc__stack_set_pool_max bounds
+ * the pool (at most GOC_STACK_POOL_CAP; always 0 under TSan) and unmaps
+ * the excess. Both return the previous value.
+ */
+#define GOC_STACK_POOL_CAP 1024
+size_t goc__stack_parse_size(const char *s);
+void goc__stack_reconfigure(void);
+uint64_t goc__stack_set_guard_budget(uint64_t n);
+size_t goc__stack_set_pool_max(size_t n);
+
+#endif /* GOC_SCHED_STACK_H */

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Stack overflow reports (src/sched/stack.c): a goroutine that runs off
+ * its stack dies with Go's "fatal error: stack overflow" naming it, found
+ * by the guard page (SIGSEGV on the alternate signal stack) or, past the
+ * guard budget, by the canary at the next switch. Faults that are not an
+ * overflow keep their usual death.
+ *
+ * Code runs on a goroutine stack through makecontext/swapcontext here,
+ * until the arch layer's goc__ctx_* switch lands and replaces them.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "../harness.h"
+#include "internal/compiler.h"
+#include "sched/stack.h"
+
+static __thread ucontext_t back_uc;
+static __thread ucontext_t run_uc;
+
+/*
+ * 0: dive until the guard page stops it. Otherwise the dive stops once
+ * its frames reach below this address, and calls smash().
+ */
+static volatile uintptr_t stop_below;
+
+/*
+ * A frame with a large buffer it fills, the commonest real overflow.
+ * Not instrumented by ASan, which would leave redzones unwritten in it or
+ * move it to a fake stack (detect_stack_use_after_return).
+ */
+static GOC_NOINLINE __attribute__((no_sanitize("address"))) void
+smash(void)
+{
+	volatile unsigned char buf[4096];
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)i;
+}
+
+/* Recursion with a frame that is written all over, as real code does. */
+static GOC_NOINLINE unsigned
+dive(unsigned depth)
+{
+	volatile unsigned char frame[192];
+
+	for (size_t i = 0; i < sizeof(frame); i++)
+		frame[i] = (unsigned char)(depth + i);
+	if ((uintptr_t)__builtin_frame_address(0) < stop_below) {
+		smash();
+		return frame[0];
+	}
+	return dive(depth + 1) + frame[depth % sizeof(frame)];
+}
+
+static void
+dive_entry(void)
+{
+	dive(0);
+}
+
+/* Runs fn on s as goroutine goid, the way the scheduler will. */
+static void
+run_on(struct goc_stack *s, void (*fn)(void), uint64_t goid, const char *name)
+{
+	getcontext(&run_uc);
+	run_uc.uc_stack.ss_sp = s->lo;
+	run_uc.uc_stack.ss_size = s->size;
+	run_uc.uc_link = &back_uc;
+	makecontext(&run_uc, fn, 0);
+	goc__stack_set_current(s, goid, name);
+	swapcontext(&back_uc, &run_uc);
+	goc__stack_set_current(NULL, 0, NULL);
+}
+
+static GOC_NORETURN void
+setup_failed(const char *what)
+{
+	fprintf(stderr, "test set-up failed: %s\n", what);
+	exit(2);
+}
+
+/* A guarded 64 KiB stack, this thread ready for faults. */
+static void
+guarded_stack(struct goc_stack *s)
+{
+	if (goc__stack_thread_init() != 0)
+		setup_failed("goc__stack_thread_init");
+	if (goc__stack_alloc(s, 64 * 1024) != 0 || !s->guarded)
+		setup_failed("a guarded stack");
+}
+
+static void
+overflow_guarded(void)
+{
+	struct goc_stack s;
+
+	guarded_stack(&s);
+	stop_below = 0;
+	run_on(&s, dive_entry, 7, "deep");
+	setup_failed("the dive returned");
+}
+
+static void *
+overflow_thread_main(void *arg)
+{
+	struct goc_stack s;
+
+	(void)arg;
+	guarded_stack(&s);
+	stop_below = 0;
+	run_on(&s, dive_entry, 8, NULL);
+	setup_failed("the dive returned");
+}
+
+/* The same on a second thread: its own alternate stack and owner. */
+static void
+overflow_guarded_thread(void)
+{
+	pthread_t t;
+	struct goc_stack s;
+
+	/* This thread runs a goroutine too, which must not be blamed. */
+	guarded_stack(&s);
+	goc__stack_set_current(&s, 1, "main");
+	if (pthread_create(&t, NULL, overflow_thread_main, NULL) != 0)
+		setup_failed("pthread_create");
+	pthread_join(t, NULL);
+	setup_failed("the thread returned");
+}
+
+/*
+ * Past the budget: the stack has a canary and a read-write cushion page
+ * below it. The goroutine dives to within 3 KiB of lo, then fills a 4
+ * KiB buffer, which runs about a third of a page past lo (into the
+ * cushion, so nothing else is hit), and returns; the check at the switch
+ * back finds the canary smashed, and the scheduler reports it.
+ */
+static void
+overflow_canary(void)
+{
+	struct goc_stack s;
+
+	goc__stack_set_guard_budget(0);
+	if (goc__stack_alloc(&s, 64 * 1024) != 0 || s.guarded)
+		setup_failed("an unguarded stack");
+	if (!goc__stack_check(&s))
+		setup_failed("a fresh canary");
+	stop_below = (uintptr_t)s.lo + 3072;
+	run_on(&s, dive_entry, 9, "shallow");
+	if (!goc__stack_check(&s))
+		goc__stack_overflow(9, "shallow", &s);
+	setup_failed("the canary did not notice the overflow");
+}
+
+GOC_TEST(guard_page_overflow)
+{
+	expect_fatal(overflow_guarded,
+		     "stack overflow\n\ngoroutine 7 [running]:");
+	expect_death(overflow_guarded,
+		     "runtime: goroutine stack exceeds 65536-byte limit\n"
+		     "runtime: goroutine 7 (deep) stack [0x");
+}
+
+GOC_TEST(guard_page_overflow_on_thread)
+{
+	expect_fatal(overflow_guarded_thread,
+		     "stack overflow\n\ngoroutine 8 [running]:");
+	expect_death(overflow_guarded_thread,
+		     "runtime: goroutine stack exceeds 65536-byte limit\n"
+		     "runtime: goroutine 8 stack [0x");
+}
+
+GOC_TEST(canary_overflow)
+{
+	expect_fatal(overflow_canary,
+		     "stack overflow\n\ngoroutine 9 [running]:");
+	expect_death(overflow_canary,
+		     "runtime: goroutine stack exceeds 65536-byte limit\n"
+		     "runtime: goroutine 9 (shallow) stack [0x");
+}
+
+/* ---- faults that are not ours -------------------------------------- */
+
+/*
+ * Runs fn in a forked child (this test process has no threads) with the
+ * handler installed and a goroutine current, and checks that it dies of
+ * SIGSEGV as it would without the runtime (under a sanitizer: its SEGV
+ * report), and that nothing calls it a stack overflow.
+ */
+static void
+expect_plain_segv(void (*fn)(struct goc_stack *), const char *what)
+{
+	int pfd[2];
+	char out[8192];
+	size_t len = 0;
+	int status;
+
+	require_int_eq(pipe(pfd), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	require_int_ge(pid, 0);
+	if (pid == 0) {
+		struct goc_stack s;
+
+		close(pfd[0]);
+		dup2(pfd[1], 2);
+		guarded_stack(&s);
+		goc__stack_set_current(&s, 5, "innocent");
+		fn(&s);
+		_exit(3);
+	}
+	close(pfd[1]);
+	for (;;) {
+		ssize_t r = read(pfd[0], out + len, sizeof(out) - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	out[len] = 0;
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (strstr(out, "stack overflow") != NULL)
+		goc_test_fail("%s: reported as a stack overflow:\n%s", what,
+			      out);
+	if (GOC_ASAN_ENABLED || GOC_TSAN_ENABLED) {
+		/* The sanitizer's handler was there first: it reports. */
+		if (strstr(out, "SEGV") == NULL &&
+		    !(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV))
+			goc_test_fail("%s: no SEGV report; stderr:\n%s", what,
+				      out);
+	} else if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSEGV) {
+		goc_test_fail("%s: want death by SIGSEGV, got %s %d; "
+			      "stderr:\n%s",
+			      what, WIFSIGNALED(status) ? "signal" : "exit",
+			      WIFSIGNALED(status) ? WTERMSIG(status)
+						  : WEXITSTATUS(status),
+			      out);
+	}
+}
+
+static void
+null_store(struct goc_stack *s)
+{
+	volatile int *volatile bad = (volatile int *)(uintptr_t)16;
+
+	(void)s;
+	*bad = 1;
+}
+
+/* Another stack's guard page: not the running goroutine's overflow. */
+static void
+other_guard(struct goc_stack *s)
+{
+	struct goc_stack t;
+
+	(void)s;
+	if (goc__stack_alloc(&t, 0) != 0 || !t.guarded)
+		_exit(4);
+	*(volatile char *)((char *)t.lo - 1) = 1;
+}
+
+static void
+sent_segv(struct goc_stack *s)
+{
+	(void)s;
+	raise(SIGSEGV);
+}
+
+GOC_TEST(other_faults_keep_their_death)
+{
+	expect_plain_segv(null_store, "store to address 16");
+	expect_plain_segv(other_guard, "another stack's guard page");
+	expect_plain_segv(sent_segv, "raise(SIGSEGV)");
+}
