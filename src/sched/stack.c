@@ -669,21 +669,29 @@ take_or_reserve(struct goc_stack *s, size_t size, bool *guard, bool *upgrade)
 	return rc;
 }
 
+size_t
+goc__stack_round_size(size_t size)
+{
+	goc__stack_init();
+	if (size > GOC_STACK_MAX_SIZE)
+		return 0;
+	if (size == 0)
+		size = __atomic_load_n(&stk.default_size, __ATOMIC_RELAXED);
+	if (size < GOC_STACK_MIN_SIZE)
+		size = GOC_STACK_MIN_SIZE;
+	return round_page(size);
+}
+
 int
 goc__stack_alloc(struct goc_stack *s, size_t size)
 {
 	bool guard, upgrade;
 	int rc;
 
-	goc__stack_init();
 	memset(s, 0, sizeof(*s));
-	if (size > GOC_STACK_MAX_SIZE)
-		return GOC_EINVAL;
+	size = goc__stack_round_size(size);
 	if (size == 0)
-		size = __atomic_load_n(&stk.default_size, __ATOMIC_RELAXED);
-	if (size < GOC_STACK_MIN_SIZE)
-		size = GOC_STACK_MIN_SIZE;
-	size = round_page(size);
+		return GOC_EINVAL;
 
 	rc = take_or_reserve(s, size, &guard, &upgrade);
 	if (rc < 0)

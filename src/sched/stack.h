@@ -60,6 +60,13 @@ void goc__stack_init(void);
 size_t goc__stack_default_size(void);
 
 /*
+ * goc__stack_round_size is the usable size goc__stack_alloc(s, size)
+ * gives (0 means the default), or 0 when size exceeds GOC_STACK_MAX_SIZE.
+ * Callers that cache stacks compare sizes through it.
+ */
+size_t goc__stack_round_size(size_t size);
+
+/*
  * goc__stack_alloc gets a stack of at least size usable bytes (0 means
  * the default; smaller than GOC_STACK_MIN_SIZE means the minimum; rounded
  * up to whole pages), from the pool when one of that size is free.

@@ -194,11 +194,15 @@ GOC_TEST(sizes_and_rounding)
 		size_t want = cases[i].want;
 		if (want == 0)
 			want = (cases[i].ask + page - 1) / page * page;
+		expect_uint_eq(goc__stack_round_size(cases[i].ask), want);
 		require_int_eq(goc__stack_alloc(&s, cases[i].ask), 0);
 		expect_uint_eq(s.size, want);
 		expect_uint_eq(s.map_size, want + page);
 		goc__stack_free(&s);
 	}
+	expect_uint_eq(goc__stack_round_size(0), GOC_STACK_DEFAULT_SIZE);
+	expect_uint_eq(goc__stack_round_size((size_t)GOC_STACK_MAX_SIZE + 1),
+		       0);
 	/* Too big is an error, and leaves nothing behind. */
 	s.map = &s;
 	expect_int_eq(goc__stack_alloc(&s, (size_t)GOC_STACK_MAX_SIZE + 1),
