@@ -74,10 +74,6 @@
 
 #if GOC_ASAN_ENABLED
 #include <sanitizer/asan_interface.h>
-#include <sanitizer/lsan_interface.h>
-#endif
-#ifdef GOC_VALGRIND
-#include <valgrind/valgrind.h>
 #endif
 
 /*
@@ -88,11 +84,10 @@
  *  - stk.pool_g.n + stk.pool_u.n <= pool_max <= GOC_STACK_POOL_CAP.
  *  - A pooled stack has the default size of the moment it was pooled
  *    (goc__stack_reconfigure drains the pool when the default changes),
- *    is trimmed (holds no RSS), is poisoned under ASan, and is not
- *    registered with LSan or Valgrind. Under TSan the pool is empty.
- *  - A live stack is registered with LSan (ASan builds) and Valgrind
- *    (GOC_VALGRIND builds); an unguarded live stack has its canary
- *    written at lo.
+ *    is trimmed (holds no RSS) and is poisoned under ASan. Under TSan
+ *    the pool is empty.
+ *  - A live stack is unpoisoned; an unguarded one has its canary written
+ *    at lo.
  *
  * Lock rules: stk.lock is a leaf lock (no other lock is taken under it),
  * and no system call is made under it except in the rare paths that
@@ -270,9 +265,19 @@ out_hex(struct out *o, uintptr_t v)
 	out_uint(o, v, 16);
 }
 
-/* ---- sanitizer and Valgrind hooks ---------------------------------- */
+/* ---- sanitizer hooks ----------------------------------------------- */
 
-/* A stack becomes live: make it addressable and visible to the tools. */
+/*
+ * This layer tells ASan which stack memory is addressable. Registering a
+ * stack as a LeakSanitizer root region (LSan does not scan mmap'd
+ * memory) and with Valgrind is the fiber layer's (src/rt/fiber.h,
+ * goc__fiber_make and goc__fiber_destroy): it knows when a goroutine
+ * actually lives on a stack, while a dead goroutine's stack may stay
+ * allocated, cached with its g, and must not keep its stale pointers as
+ * roots. Registering here as well would register every stack twice.
+ */
+
+/* A stack becomes live: make it addressable. */
 static void
 tools_stack_live(struct goc_stack *s)
 {
@@ -284,25 +289,6 @@ tools_stack_live(struct goc_stack *s)
 	 */
 	if (__asan_region_is_poisoned(s->lo, s->size) != NULL)
 		__asan_unpoison_memory_region(s->lo, s->size);
-	/* LSan does not scan mmap'd memory: goroutines' locals are roots. */
-	__lsan_register_root_region(s->lo, s->size);
-#endif
-#ifdef GOC_VALGRIND
-	s->vg_id = VALGRIND_STACK_REGISTER(s->lo, (char *)s->lo + s->size);
-#endif
-	(void)s;
-}
-
-/* A live stack is freed: the inverse of tools_stack_live. */
-static void
-tools_stack_dead(struct goc_stack *s)
-{
-#if GOC_ASAN_ENABLED
-	__lsan_unregister_root_region(s->lo, s->size);
-#endif
-#ifdef GOC_VALGRIND
-	VALGRIND_STACK_DEREGISTER(s->vg_id);
-	s->vg_id = 0;
 #endif
 	(void)s;
 }
@@ -608,7 +594,6 @@ map_stack(struct goc_stack *s, size_t size, bool guarded)
 	s->map = sys_map(s->map_size);
 	s->lo = (char *)s->map + stk.page;
 	s->guarded = false;
-	s->vg_id = 0;
 	if (s->map == NULL) {
 		pthread_mutex_lock(&stk.lock);
 		if (guarded)
@@ -719,7 +704,6 @@ goc__stack_free(struct goc_stack *s)
 {
 	if (s->map == NULL)
 		return;
-	tools_stack_dead(s);
 	if (poolable(s)) {
 		/*
 		 * Trim before pooling: the pool must hold no RSS. A guarded

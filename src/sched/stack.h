@@ -38,7 +38,6 @@ struct goc_stack {
 	void *map;       /* the whole mapping (guard included) */
 	size_t map_size; /* bytes mapped */
 	bool guarded;    /* a PROT_NONE guard page sits below lo */
-	unsigned vg_id;  /* Valgrind stack id (GOC_VALGRIND builds), else 0 */
 };
 
 /* The default usable size (see stack.c for the reasoning) and bounds. */

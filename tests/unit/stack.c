@@ -4,8 +4,8 @@
  * GOCONC_STACKSIZE and GOCONC_STACKGUARD, the pool (reuse, trimming,
  * bounds, none under TSan, ASan poisoning), the canary, the guard budget
  * in both modes, RSS of untouched and parked stacks, tens of thousands
- * of stacks against vm.max_map_count, concurrent use, the per-thread
- * signal set-up and LSan root regions.
+ * of stacks against vm.max_map_count, concurrent use and the per-thread
+ * signal set-up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +23,6 @@
 
 #if GOC_ASAN_ENABLED
 #include <sanitizer/asan_interface.h>
-#include <sanitizer/lsan_interface.h>
 #endif
 
 static size_t
@@ -809,44 +808,4 @@ GOC_TEST(thread_init)
 		pthread_join(t, NULL);
 	}
 	expect_int_eq(failures, 0);
-}
-
-#if GOC_ASAN_ENABLED
-/* Leaves the only pointer to a fresh allocation on the stack s. */
-static GOC_NOINLINE void
-hide_pointer(struct goc_stack *s)
-{
-	void *p = malloc(48);
-	memcpy((char *)s->lo + s->size - 64, &p, sizeof(p));
-}
-
-/* Overwrites the dead part of this thread's stack. */
-static GOC_NOINLINE void
-scrub(void)
-{
-	volatile char junk[8192];
-	for (size_t i = 0; i < sizeof(junk); i++)
-		junk[i] = 0;
-}
-#endif
-
-GOC_TEST(lsan_root_region)
-{
-#if GOC_ASAN_ENABLED
-	struct goc_stack s;
-	void *p;
-
-	reset();
-	require_int_eq(goc__stack_alloc(&s, 0), 0);
-	hide_pointer(&s);
-	scrub();
-	/* Reachable from a live stack: not a leak. */
-	expect_int_eq(__lsan_do_recoverable_leak_check(), 0);
-	memcpy(&p, (char *)s.lo + s.size - 64, sizeof(p));
-	free(p);
-	goc__stack_free(&s);
-	reset();
-#else
-	goc_test_skip("LeakSanitizer runs in ASan builds");
-#endif
 }
