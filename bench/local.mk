@@ -34,6 +34,8 @@ PHONY_TARGETS += bench-compare
 
 EXTRA_DIST += bench/compare.sh bench/go/go.mod bench/go/doc.go \
 	bench/go/ring_test.go
+# Until src/lf/ring.c is in the library: ship bench/ring.c, build it later.
+EXTRA_DIST += bench/ring.c
 CLEANFILES += docs/bench/ring.md
 clean-local: clean-local-bench
 clean-local-bench:
