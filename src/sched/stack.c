@@ -7,7 +7,7 @@
  * pool, newstack's "goroutine stack exceeds N-byte limit" report) and
  * runtime/signal_unix.go (an alternate signal stack per M, forwarding
  * signals that are not the runtime's). C cannot copy stacks, so stacks
- * have a fixed size and overflow is caught by a guard page or a canary
+ * have a fixed size and overflow is caught by a guard or a canary
  * (reference/go-semantics.md §1.9 [C]).
  *
  * Contents: why 64 KiB; the guard budget; invariants; OS helpers;
@@ -20,28 +20,29 @@
  * the default must cover ordinary library calls. It can be generous
  * because it costs address space, not memory: the mapping is
  * MAP_NORESERVE and the kernel commits a page only when it is first
- * touched. A parked goroutine has touched only the top of its stack.
- * Measured with tests/unit/stack.c (rss_* cases, x86_64, 4 KiB pages):
+ * touched, and a parked goroutine has touched only the top of its stack.
+ * Measured by tests/unit/stack.c (rss_of_stacks; x86_64, 4 KiB pages):
  * an untouched guarded stack adds no RSS (under 64 bytes per stack on
- * average, noise), one whose goroutine used under a page adds 4 KiB, and
+ * average: noise), one whose goroutine used under a page adds 4 KiB, and
  * an unguarded stack adds one more page, the one its canary is written
  * on: 4 KiB untouched, 8 KiB parked. Page tables come on top (one 4 KiB
- * table per 2 MiB of stacks touched, about 140 bytes per stack). So a
- * parked goroutine with small frames costs 4 KiB of stack while the
- * guard budget lasts and 8 KiB after it, the SPEC's limit for the whole
- * goroutine: past the budget the canary page is what a million parked
- * goroutines pay most for. A million 64 KiB stacks are 68 GB of address space,
- * a small part of x86_64's 128 TiB. (With vm.overcommit_memory=2 the kernel
- * ignores MAP_NORESERVE and charges every stack in full; use smaller stacks
+ * table per 2 MiB of touched stacks: 136 bytes per stack, measured). So
+ * a parked goroutine with small frames costs 4 KiB of stack while the
+ * guard budget lasts and 8 KiB after it, which is the SPEC's limit for
+ * the whole goroutine: past the budget, the canary's page is most of
+ * what a million parked goroutines pay. A million stacks of 64 KiB with
+ * their 16 KiB guards are 80 GB of address space, a small part of
+ * x86_64's 128 TiB. (With vm.overcommit_memory=2 the kernel ignores
+ * MAP_NORESERVE and charges every stack in full; use smaller stacks
  * there.) GOCONC_STACKSIZE changes the default for the whole process.
  *
  * The guard budget (SPEC §10). The kernel allows vm.max_map_count
  * mappings (65530 by default). A guarded stack costs two (the PROT_NONE
- * page and the stack; measured: 10,000 guarded stacks add 20,000
+ * guard and the stack; measured: 10,000 guarded stacks add 20,000
  * mappings), while unguarded stacks are plain read-write anonymous
  * mappings the kernel merges with their neighbours (measured: 10,000
- * adjacent ones add a single mapping). Guarded stacks may use three
- * quarters of the limit:
+ * adjacent ones add a single mapping; 50,000 stacks past the budget add
+ * 2 x 24,573 + 1). Guarded stacks may use three quarters of the limit:
  *
  *     budget = max_map_count * 3/4 / MAPS_PER_GUARDED   (24,573 at 65530)
  *
@@ -49,11 +50,13 @@
  * malloc arenas, two per thread stack, the runs of unguarded stacks (one
  * mapping per run, plus one per hole a freed stack leaves until it is
  * reused) and the sanitizer runtimes. MAPS_PER_GUARDED is 2, or 4 under
- * TSan, whose mmap interceptor adds two mappings of its own per call
+ * TSan, whose mmap interceptor can add two mappings of its own per call
  * (measured). Past the budget new stacks get a canary and the runtime
  * says so once on stderr; GOCONC_STACKGUARD=strict makes allocation fail
  * with GOC_EAGAIN instead. A pooled guarded stack still counts: it still
- * holds its two mappings.
+ * holds its two mappings. If the kernel refuses a guard all the same
+ * (the program has more mappings than the budget left room for), the
+ * budget drops to what the kernel allowed.
  */
 #include "config.h"
 
@@ -90,13 +93,13 @@
  *    at lo.
  *
  * Lock rules: stk.lock is a leaf lock (no other lock is taken under it),
- * and no system call is made under it except in the rare paths that
- * roll back a reservation. A per-P stack cache will sit in front of
- * pool_get/pool_put (as Go's stackcache does in front of stackpool) and
- * move stacks to and from the pool in batches.
+ * held for a few loads and stores; the only system calls under it read
+ * the settings (configure). A per-P stack cache will sit in front of
+ * take_or_reserve and pool_put (as Go's stackcache does in front of
+ * stackpool) and move stacks to and from the pool in batches.
  */
 
-/* Room below a guarded stack's lo where a fault still counts as ours. */
+/* Pages below a stack's mapping where a fault still counts as ours. */
 #define FAULT_SLACK_PAGES 2
 #define ALTSTACK_SIZE     (64 * 1024)
 #define POOL_DEFAULT_MAX  GOC_STACK_POOL_CAP
@@ -125,8 +128,9 @@ struct stack_stash {
 
 static struct {
 	pthread_once_t once;
-	pthread_mutex_t lock; /* leaf; guards everything below but page */
+	pthread_mutex_t lock; /* leaf; guards the fields below page, guard */
 	size_t page;          /* (immutable after init) */
+	size_t guard;         /* (immutable after init) bytes below lo */
 	/* (lock for writes; atomic relaxed reads: it orders nothing) */
 	size_t default_size;
 	bool strict;               /* (lock) GOCONC_STACKGUARD=strict */
@@ -406,6 +410,7 @@ static void
 init_once(void)
 {
 	stk.page = sys_page_size();
+	stk.guard = round_page(GOC_STACK_GUARD_SIZE);
 	__atomic_store_n(&stk.pool_max, STACK_NO_POOL ? 0 : POOL_DEFAULT_MAX,
 			 __ATOMIC_RELAXED);
 	pthread_mutex_lock(&stk.lock);
@@ -548,14 +553,14 @@ notice_unguarded(void)
 		128);
 	out_uint(&o, maps, 10);
 	out_str(&o,
-		"); new stacks get a canary instead of a guard page "
+		"); new stacks get a canary instead of a guard "
 		"(GOCONC_STACKGUARD=strict refuses them)\n",
 		128);
 	write_all(2, o.buf, o.len);
 }
 
 /*
- * The kernel refused a guard page (the mapping limit: the program has
+ * The kernel refused a guard (the mapping limit: the program has
  * more mappings than the budget left room for). Gives back the
  * reservation and lowers the budget to what the kernel allowed; frees
  * raise the room again. Returns true in strict mode, where the stack
@@ -590,9 +595,9 @@ static int
 map_stack(struct goc_stack *s, size_t size, bool guarded)
 {
 	s->size = size;
-	s->map_size = size + stk.page;
+	s->map_size = size + stk.guard;
 	s->map = sys_map(s->map_size);
-	s->lo = (char *)s->map + stk.page;
+	s->lo = (char *)s->map + stk.guard;
 	s->guarded = false;
 	if (s->map == NULL) {
 		pthread_mutex_lock(&stk.lock);
@@ -606,7 +611,7 @@ map_stack(struct goc_stack *s, size_t size, bool guarded)
 	}
 	if (!guarded)
 		return 0;
-	if (sys_protect_none(s->map, stk.page) == 0) {
+	if (sys_protect_none(s->map, stk.guard) == 0) {
 		s->guarded = true;
 		return 0;
 	}
@@ -684,7 +689,7 @@ goc__stack_alloc(struct goc_stack *s, size_t size)
 	if (rc == 0 && (rc = map_stack(s, size, guard)) != 0)
 		return rc;
 	if (upgrade) {
-		if (sys_protect_none(s->map, stk.page) == 0) {
+		if (sys_protect_none(s->map, stk.guard) == 0) {
 			s->guarded = true;
 		} else if (guard_refused()) {
 			discard_uncounted(s);
@@ -708,7 +713,7 @@ goc__stack_free(struct goc_stack *s)
 		/*
 		 * Trim before pooling: the pool must hold no RSS. A guarded
 		 * stack's guard holds nothing; an unguarded one's cushion
-		 * page may have been written by a deep frame.
+		 * may have been written by a deep frame.
 		 */
 		if (s->guarded)
 			sys_trim(s->lo, s->size);
@@ -805,8 +810,9 @@ goc__stack_set_current(const struct goc_stack *s, uint64_t goid,
 
 /*
  * Whether a fault at addr is the running goroutine overflowing s: in the
- * page below lo (the guard, or an unguarded stack's cushion) or a little
- * further, where a frame larger than a page that skipped the guard lands.
+ * guard below lo, or a page or two below the mapping, where a frame
+ * larger than the guard that stepped over it lands when nothing is
+ * mapped there (past an unguarded stack's cushion, likewise).
  */
 static bool
 is_overflow(const struct goc_stack *s, uintptr_t addr)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Goroutine stacks: fixed-size mmap'd regions, lazily committed by the
- * kernel, with a PROT_NONE guard page below while the guard budget lasts
- * and a canary beyond it (SPEC §10 "Stack guard budget").
+ * kernel, with a PROT_NONE guard below while the guard budget lasts and
+ * a canary beyond it (SPEC §10 "Stack guard budget").
  *
  * Go grows stacks by copying (runtime/stack.go); C cannot relocate
  * frames, so a libgoconc stack has a fixed size chosen at spawn and an
@@ -11,13 +11,17 @@
  * Layout of one stack mapping (addresses grow upwards):
  *
  *     map              lo                                 hi = lo + size
- *     | guard page    | usable stack ...  <- grows down   |
+ *     | guard         | usable stack ...  <- grows down   |
  *
- * Every mapping has that one page below lo. On a guarded stack it is
- * PROT_NONE. Beyond the guard budget (or when the kernel refuses the
- * mprotect) it stays read-write, a cushion that keeps a small overflow
- * off the neighbouring mapping, and the lowest words of the usable region
- * hold a canary, checked by goc__stack_check() at every switch.
+ * Every mapping has a guard region below lo, GOC_STACK_GUARD_SIZE
+ * rounded up to a page. Larger than one page, it also stops frames with
+ * a local buffer of a few KiB (char path[PATH_MAX]) that would step over
+ * a single guard page into the next mapping; it costs address space
+ * only. On a guarded stack it is PROT_NONE. Beyond the guard budget (or
+ * when the kernel refuses the mprotect) it stays read-write, a cushion
+ * that keeps an overflow of that size off the neighbouring mapping, and
+ * the lowest words of the usable region hold a canary, checked by
+ * goc__stack_check() at every switch.
  */
 #ifndef GOC_SCHED_STACK_H
 #define GOC_SCHED_STACK_H
@@ -37,13 +41,14 @@ struct goc_stack {
 	size_t size;     /* usable bytes; the stack pointer starts at lo+size */
 	void *map;       /* the whole mapping (guard included) */
 	size_t map_size; /* bytes mapped */
-	bool guarded;    /* a PROT_NONE guard page sits below lo */
+	bool guarded;    /* the guard below lo is PROT_NONE */
 };
 
 /* The default usable size (see stack.c for the reasoning) and bounds. */
 #define GOC_STACK_DEFAULT_SIZE (64 * 1024)
 #define GOC_STACK_MIN_SIZE     (16 * 1024)
 #define GOC_STACK_MAX_SIZE     (1024 * 1024 * 1024)
+#define GOC_STACK_GUARD_SIZE   (16 * 1024)
 
 /* Words of canary at lo on an unguarded stack. */
 #define GOC_STACK_CANARY_WORDS 8
@@ -138,10 +143,10 @@ void goc__stack_thread_exit(void);
 
 /* Counters for tests and the debug dump. */
 struct goc_stack_stats {
-	uint64_t guarded;       /* live stacks with a guard page */
+	uint64_t guarded;       /* live stacks with a PROT_NONE guard */
 	uint64_t unguarded;     /* live stacks with only a canary */
 	uint64_t pooled;        /* free stacks kept for reuse */
-	uint64_t budget;        /* guard pages allowed */
+	uint64_t budget;        /* guarded stacks allowed */
 	uint64_t guard_used;    /* guarded stacks mapped (live or pooled) */
 	uint64_t max_map_count; /* vm.max_map_count the budget came from */
 };

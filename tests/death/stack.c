@@ -2,7 +2,7 @@
 /*
  * Stack overflow reports (src/sched/stack.c): a goroutine that runs off
  * its stack dies with Go's "fatal error: stack overflow" naming it, found
- * by the guard page (SIGSEGV on the alternate signal stack) or, past the
+ * by the guard (SIGSEGV on the alternate signal stack) or, past the
  * guard budget, by the canary at the next switch. Faults that are not an
  * overflow keep their usual death.
  *
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -27,16 +28,20 @@ static __thread ucontext_t back_uc;
 static __thread ucontext_t run_uc;
 
 /*
- * 0: dive until the guard page stops it. Otherwise the dive stops once
- * its frames reach below this address, and calls smash().
+ * 0: dive until the guard stops it. Otherwise the dive stops once its
+ * frames reach below this address, and calls at_bottom.
  */
 static volatile uintptr_t stop_below;
+static void (*volatile at_bottom)(void);
 
 /*
- * A frame with a large buffer it fills, the commonest real overflow.
- * Not instrumented by ASan, which would leave redzones unwritten in it or
- * move it to a fake stack (detect_stack_use_after_return).
+ * The bottom frames below have large buffers, the commonest real
+ * overflow. They are not instrumented by ASan, which would leave
+ * redzones unwritten in them or move them to a fake stack
+ * (detect_stack_use_after_return).
  */
+
+/* Fills a 4 KiB buffer. */
 static GOC_NOINLINE __attribute__((no_sanitize("address"))) void
 smash(void)
 {
@@ -44,6 +49,18 @@ smash(void)
 
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (unsigned char)i;
+}
+
+/* Writes only the far end of a 12 KiB buffer, stepping over pages. */
+static GOC_NOINLINE __attribute__((no_sanitize("address"))) void
+far_end(void)
+{
+	volatile unsigned char buf[12 * 1024];
+
+	/* Escaped, so the compiler keeps all of it (clang would not). */
+	__asm__ __volatile__("" : : "r"(buf) : "memory");
+	buf[0] = 1;
+	buf[1] = buf[0];
 }
 
 /* Recursion with a frame that is written all over, as real code does. */
@@ -55,7 +72,7 @@ dive(unsigned depth)
 	for (size_t i = 0; i < sizeof(frame); i++)
 		frame[i] = (unsigned char)(depth + i);
 	if ((uintptr_t)__builtin_frame_address(0) < stop_below) {
-		smash();
+		at_bottom();
 		return frame[0];
 	}
 	return dive(depth + 1) + frame[depth % sizeof(frame)];
@@ -137,12 +154,71 @@ overflow_guarded_thread(void)
 	setup_failed("the thread returned");
 }
 
+/* Whether [lo, hi) lies in one read-write mapping (/proc/self/maps). */
+static bool
+writable(uintptr_t lo, uintptr_t hi)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long a, b;
+	char perms[5];
+	bool ok = false;
+
+	if (f == NULL)
+		return false;
+	while (fscanf(f, "%lx-%lx %4s%*[^\n]", &a, &b, perms) == 3)
+		if (lo >= a && hi <= b) {
+			ok = perms[0] == 'r' && perms[1] == 'w';
+			break;
+		}
+	fclose(f);
+	return ok;
+}
+
 /*
- * Past the budget: the stack has a canary and a read-write cushion page
+ * A guarded stack with writable memory right below its mapping, as when
+ * another goroutine's stack sits there: a free spot gets a stand-in; a
+ * stack that landed in a hole above something else is kept (so the next
+ * one goes elsewhere) unless that something is writable.
+ */
+static void
+stack_above_writable(struct goc_stack *s, size_t below)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		guarded_stack(s);
+		char *want = (char *)s->map - below;
+		if (mmap(want, below, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+			 0) == want)
+			return;
+		if (writable((uintptr_t)want, (uintptr_t)s->map))
+			return;
+	}
+	setup_failed("a stack with writable memory below it");
+}
+
+/*
+ * A frame larger than a page entered 1 KiB above lo, which writes only
+ * about 11 KiB below lo: past a single guard page, into the mapping below
+ * (another goroutine's stack), silently. The 16 KiB guard stops it.
+ */
+static void
+overflow_large_frame(void)
+{
+	struct goc_stack s;
+
+	stack_above_writable(&s, 16 * 1024);
+	stop_below = (uintptr_t)s.lo + 1024;
+	at_bottom = far_end;
+	run_on(&s, dive_entry, 10, "wide");
+	setup_failed("the dive returned");
+}
+
+/*
+ * Past the budget: the stack has a canary and a read-write cushion
  * below it. The goroutine dives to within 3 KiB of lo, then fills a 4
- * KiB buffer, which runs about a third of a page past lo (into the
- * cushion, so nothing else is hit), and returns; the check at the switch
- * back finds the canary smashed, and the scheduler reports it.
+ * KiB buffer, which runs about 1.5 KiB past lo (into the cushion, so
+ * nothing else is hit), and returns; the check at the switch back finds
+ * the canary smashed, and the scheduler reports it.
  */
 static void
 overflow_canary(void)
@@ -155,6 +231,7 @@ overflow_canary(void)
 	if (!goc__stack_check(&s))
 		setup_failed("a fresh canary");
 	stop_below = (uintptr_t)s.lo + 3072;
+	at_bottom = smash;
 	run_on(&s, dive_entry, 9, "shallow");
 	if (!goc__stack_check(&s))
 		goc__stack_overflow(9, "shallow", &s);
@@ -177,6 +254,12 @@ GOC_TEST(guard_page_overflow_on_thread)
 	expect_death(overflow_guarded_thread,
 		     "runtime: goroutine stack exceeds 65536-byte limit\n"
 		     "runtime: goroutine 8 stack [0x");
+}
+
+GOC_TEST(guard_stops_large_frame)
+{
+	expect_fatal(overflow_large_frame,
+		     "stack overflow\n\ngoroutine 10 [running]:");
 }
 
 GOC_TEST(canary_overflow)
@@ -259,7 +342,7 @@ null_store(struct goc_stack *s)
 	*bad = 1;
 }
 
-/* Another stack's guard page: not the running goroutine's overflow. */
+/* Another stack's guard: not the running goroutine's overflow. */
 static void
 other_guard(struct goc_stack *s)
 {
@@ -281,6 +364,6 @@ sent_segv(struct goc_stack *s)
 GOC_TEST(other_faults_keep_their_death)
 {
 	expect_plain_segv(null_store, "store to address 16");
-	expect_plain_segv(other_guard, "another stack's guard page");
+	expect_plain_segv(other_guard, "another stack's guard");
 	expect_plain_segv(sent_segv, "raise(SIGSEGV)");
 }

@@ -31,6 +31,14 @@ page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
+/* The guard (or cushion) below lo: GOC_STACK_GUARD_SIZE in pages. */
+static size_t
+guard_size(void)
+{
+	size_t p = page_size();
+	return (GOC_STACK_GUARD_SIZE + p - 1) / p * p;
+}
+
 /* Back to the defaults: no settings, default budget and pool, empty. */
 static void
 reset(void)
@@ -164,10 +172,12 @@ GOC_TEST(sizes_and_rounding)
 	require_int_eq(goc__stack_alloc(&s, 0), 0);
 	expect_uint_eq(s.size, GOC_STACK_DEFAULT_SIZE);
 	expect_true(s.guarded);
-	expect_ptr_eq(s.lo, (char *)s.map + page);
-	expect_uint_eq(s.map_size, s.size + page);
+	expect_ptr_eq(s.lo, (char *)s.map + guard_size());
+	expect_uint_eq(s.map_size, s.size + guard_size());
 	expect_uint_eq((uintptr_t)s.lo % page, 0);
 	require_true(map_perms(s.map, perms));
+	expect_str_eq(perms, "---p");
+	require_true(map_perms((char *)s.lo - 1, perms));
 	expect_str_eq(perms, "---p");
 	require_true(map_perms(s.lo, perms));
 	expect_str_eq(perms, "rw-p");
@@ -196,7 +206,7 @@ GOC_TEST(sizes_and_rounding)
 		expect_uint_eq(goc__stack_round_size(cases[i].ask), want);
 		require_int_eq(goc__stack_alloc(&s, cases[i].ask), 0);
 		expect_uint_eq(s.size, want);
-		expect_uint_eq(s.map_size, want + page);
+		expect_uint_eq(s.map_size, want + guard_size());
 		goc__stack_free(&s);
 	}
 	expect_uint_eq(goc__stack_round_size(0), GOC_STACK_DEFAULT_SIZE);
@@ -491,8 +501,8 @@ GOC_TEST(canary)
 	goc__stack_stats(&st);
 	expect_uint_eq(st.unguarded, st0.unguarded + 1);
 	expect_uint_eq(st.guarded, st0.guarded);
-	/* The page below lo is a read-write cushion, not a guard. */
-	expect_ptr_eq(u.lo, (char *)u.map + page_size());
+	/* The guard region below lo is a read-write cushion. */
+	expect_ptr_eq(u.lo, (char *)u.map + guard_size());
 	require_true(map_perms(u.map, perms));
 	expect_str_eq(perms, "rw-p");
 
