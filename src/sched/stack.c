@@ -84,7 +84,8 @@
  *  - guard_used == live guarded stacks + stk.pool_g.n; it exceeds budget
  *    only after goc__stack_set_guard_budget lowered the budget.
  *  - unguarded_mapped == live unguarded stacks + stk.pool_u.n.
- *  - stk.pool_g.n + stk.pool_u.n <= pool_max <= GOC_STACK_POOL_CAP.
+ *  - pool_n == stk.pool_g.n + stk.pool_u.n <= pool_max <=
+ *    GOC_STACK_POOL_CAP.
  *  - A pooled stack has the default size of the moment it was pooled
  *    (goc__stack_reconfigure drains the pool when the default changes),
  *    is trimmed (holds no RSS) and is poisoned under ASan. Under TSan
@@ -133,13 +134,14 @@ static struct {
 	size_t guard;         /* (immutable after init) bytes below lo */
 	/* (lock for writes; atomic relaxed reads: it orders nothing) */
 	size_t default_size;
-	bool strict;               /* (lock) GOCONC_STACKGUARD=strict */
-	bool notice_armed;         /* (lock) the "budget spent" notice */
+	bool strict;       /* (lock) GOCONC_STACKGUARD=strict */
+	bool notice_armed; /* (lock; relaxed atomic reads) the one notice */
 	uint64_t max_map_count;    /* (lock) */
 	uint64_t budget;           /* (lock) */
 	uint64_t guard_used;       /* (lock) see invariants */
 	uint64_t unguarded_mapped; /* (lock) see invariants */
-	size_t pool_max;           /* (lock; atomic relaxed reads as a hint) */
+	size_t pool_max;           /* (lock; relaxed atomic reads: a hint) */
+	size_t pool_n; /* (lock; relaxed atomic reads) pool_g.n + pool_u.n */
 	struct stack_stash pool_g; /* (lock) free guarded stacks */
 	struct stack_stash pool_u; /* (lock) free unguarded stacks */
 } stk = {
@@ -403,7 +405,7 @@ configure(void)
 			     "pages, then canaries");
 	stk.max_map_count = sys_max_map_count();
 	stk.budget = budget_for(stk.max_map_count);
-	stk.notice_armed = true;
+	__atomic_store_n(&stk.notice_armed, true, __ATOMIC_RELAXED);
 }
 
 static void
@@ -433,22 +435,36 @@ goc__stack_default_size(void)
 
 /* ---- the pool ------------------------------------------------------ */
 
+/* Called with stk.lock after a stash changed. */
+static void
+pool_count(void)
+{
+	__atomic_store_n(&stk.pool_n, stk.pool_g.n + stk.pool_u.n,
+			 __ATOMIC_RELAXED);
+}
+
 static bool
 stash_pop(struct stack_stash *st, struct goc_stack *s)
 {
 	if (st->n == 0)
 		return false;
 	*s = st->s[--st->n];
+	pool_count();
 	return true;
 }
 
-/* Which stacks a free may pool: the default size, when pooling is on. */
+/*
+ * Whether a free should try the pool: the default size, and room by a
+ * racy look (pool_put decides under the lock), so that a mass exit past
+ * the bound does not trim stacks it is about to unmap.
+ */
 static bool
 poolable(const struct goc_stack *s)
 {
 	return s->size ==
 		       __atomic_load_n(&stk.default_size, __ATOMIC_RELAXED) &&
-	       __atomic_load_n(&stk.pool_max, __ATOMIC_RELAXED) > 0;
+	       __atomic_load_n(&stk.pool_n, __ATOMIC_RELAXED) <
+		       __atomic_load_n(&stk.pool_max, __ATOMIC_RELAXED);
 }
 
 /* Puts a trimmed, poisoned stack in the pool; false when it is full. */
@@ -463,6 +479,7 @@ pool_put(const struct goc_stack *s)
 	    s->size == stk.default_size) {
 		struct stack_stash *st = s->guarded ? &stk.pool_g : &stk.pool_u;
 		st->s[st->n++] = *s;
+		pool_count();
 		ok = true;
 	}
 	pthread_mutex_unlock(&stk.lock);
@@ -535,9 +552,12 @@ notice_unguarded(void)
 	uint64_t budget, maps;
 	bool say;
 
+	/* Relaxed: a hint that spares the lock; the lock decides. */
+	if (!__atomic_load_n(&stk.notice_armed, __ATOMIC_RELAXED))
+		return;
 	pthread_mutex_lock(&stk.lock);
 	say = stk.notice_armed;
-	stk.notice_armed = false;
+	__atomic_store_n(&stk.notice_armed, false, __ATOMIC_RELAXED);
 	budget = stk.budget;
 	maps = stk.max_map_count;
 	pthread_mutex_unlock(&stk.lock);
@@ -951,7 +971,7 @@ goc__stack_set_guard_budget(uint64_t n)
 	pthread_mutex_lock(&stk.lock);
 	old = stk.budget;
 	stk.budget = n;
-	stk.notice_armed = true;
+	__atomic_store_n(&stk.notice_armed, true, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&stk.lock);
 	return old;
 }
