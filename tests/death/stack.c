@@ -275,27 +275,30 @@ GOC_TEST(canary_overflow)
 
 /*
  * Runs fn in a forked child (this test process has no threads) with the
- * handler installed and a goroutine current, and checks that it dies of
- * SIGSEGV as it would without the runtime (under a sanitizer: its SEGV
- * report), and that nothing calls it a stack overflow.
+ * handler installed, after pre (if any), and a goroutine current. Returns
+ * the wait status; out gets the child's stderr.
  */
-static void
-expect_plain_segv(void (*fn)(struct goc_stack *), const char *what)
+static int
+run_child(void (*pre)(void), void (*fn)(struct goc_stack *), char *out,
+	  size_t cap)
 {
 	int pfd[2];
-	char out[8192];
 	size_t len = 0;
 	int status;
 
-	require_int_eq(pipe(pfd), 0);
+	if (pipe(pfd) != 0)
+		goc_test_abort("pipe: %s", strerror(errno));
 	fflush(NULL);
 	pid_t pid = fork();
-	require_int_ge(pid, 0);
+	if (pid < 0)
+		goc_test_abort("fork: %s", strerror(errno));
 	if (pid == 0) {
 		struct goc_stack s;
 
 		close(pfd[0]);
 		dup2(pfd[1], 2);
+		if (pre != NULL)
+			pre();
 		guarded_stack(&s);
 		goc__stack_set_current(&s, 5, "innocent");
 		fn(&s);
@@ -303,7 +306,7 @@ expect_plain_segv(void (*fn)(struct goc_stack *), const char *what)
 	}
 	close(pfd[1]);
 	for (;;) {
-		ssize_t r = read(pfd[0], out + len, sizeof(out) - 1 - len);
+		ssize_t r = read(pfd[0], out + len, cap - 1 - len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -314,6 +317,20 @@ expect_plain_segv(void (*fn)(struct goc_stack *), const char *what)
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	return status;
+}
+
+/*
+ * fn must die of SIGSEGV as it would without the runtime (under a
+ * sanitizer: with its SEGV report), and nothing may call it a stack
+ * overflow.
+ */
+static void
+expect_plain_segv(void (*fn)(struct goc_stack *), const char *what)
+{
+	char out[8192];
+	int status = run_child(NULL, fn, out, sizeof(out));
+
 	if (strstr(out, "stack overflow") != NULL)
 		goc_test_fail("%s: reported as a stack overflow:\n%s", what,
 			      out);
@@ -331,6 +348,32 @@ expect_plain_segv(void (*fn)(struct goc_stack *), const char *what)
 						  : WEXITSTATUS(status),
 			      out);
 	}
+}
+
+/* The program's own SIGSEGV handler, installed before the runtime's. */
+static void
+user_handler(int sig, siginfo_t *si, void *uc)
+{
+	static const char msg[] = "the program's handler ran\n";
+
+	(void)sig;
+	(void)si;
+	(void)uc;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(5);
+	_exit(42);
+}
+
+static void
+install_user_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = user_handler;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSEGV, &sa, NULL) != 0)
+		setup_failed("sigaction");
 }
 
 static void
@@ -354,6 +397,14 @@ other_guard(struct goc_stack *s)
 	*(volatile char *)((char *)t.lo - 1) = 1;
 }
 
+/* Overflows the stack the child made current (goroutine 5). */
+static void
+overflow_here(struct goc_stack *s)
+{
+	stop_below = 0;
+	run_on(s, dive_entry, 5, "innocent");
+}
+
 static void
 sent_segv(struct goc_stack *s)
 {
@@ -366,4 +417,24 @@ GOC_TEST(other_faults_keep_their_death)
 	expect_plain_segv(null_store, "store to address 16");
 	expect_plain_segv(other_guard, "another stack's guard");
 	expect_plain_segv(sent_segv, "raise(SIGSEGV)");
+}
+
+/* A fault that is not an overflow reaches the handler it replaced. */
+GOC_TEST(other_faults_reach_the_previous_handler)
+{
+	char out[8192];
+	int status;
+
+	status = run_child(install_user_handler, null_store, out, sizeof(out));
+	expect_true(WIFEXITED(status) && WEXITSTATUS(status) == 42);
+	expect_true(strstr(out, "the program's handler ran") != NULL);
+	expect_true(strstr(out, "stack overflow") == NULL);
+
+	/* An overflow is still ours. */
+	status = run_child(install_user_handler, overflow_here, out,
+			   sizeof(out));
+	expect_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	expect_true(strstr(out, "fatal error: stack overflow\n\n"
+				"goroutine 5 [running]:") != NULL);
+	expect_true(strstr(out, "the program's handler ran") == NULL);
 }
