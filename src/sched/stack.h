@@ -56,7 +56,7 @@ struct goc_stack {
 /*
  * goc__stack_init reads GOCONC_STACKSIZE and GOCONC_STACKGUARD and
  * computes the guard budget from vm.max_map_count. Idempotent and
- * thread-safe; every other function calls it.
+ * thread-safe; the functions below that need the settings call it.
  */
 void goc__stack_init(void);
 
