@@ -1,1 +1,14 @@
 # SPDX-License-Identifier: BSD-2-Clause
+# Time-boxed torture runs: one second each in make check, as long as you
+# like with `make stress STRESS_SECONDS=N` (GOC_STRESS_SECONDS).
+STRESS_TESTS += stress/ring stress/ring_lin
+stress_ring_SOURCES = stress/ring.c stress/ring_mpmc.h
+stress_ring_LDADD = $(UNIT_LDADD)
+stress_ring_lin_SOURCES = stress/ring_lin.c stress/ring_lin.h \
+	stress/lincheck.c stress/lincheck.h
+stress_ring_lin_LDADD = $(UNIT_LDADD)
+
+STRESS_SECONDS ?= 60
+stress: $(STRESS_TESTS)
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(STRESS_TESTS)" \
+		GOC_STRESS_SECONDS=$(STRESS_SECONDS)
