@@ -5,6 +5,11 @@ check_LIBRARIES += bench/libbench.a
 bench_libbench_a_SOURCES = bench/bench.c bench/bench.h
 BENCH_LDADD = bench/libbench.a libgoconc_internal.la $(CK_LIBS) -lpthread
 
+# goc_ring throughput and push+pop cost (workloads in ring_harness.h).
+BENCHES += bench/ring
+bench_ring_SOURCES = bench/ring.c bench/ring_harness.h
+bench_ring_LDADD = $(BENCH_LDADD)
+
 # Peers: the same workloads on other libraries. Concurrency Kit is always
 # present (configure requires libck-dev), so the ck_ring peer always builds.
 BENCHES += bench/peers/ck_ring
@@ -34,8 +39,6 @@ PHONY_TARGETS += bench-compare
 
 EXTRA_DIST += bench/compare.sh bench/go/go.mod bench/go/doc.go \
 	bench/go/ring_test.go
-# Until src/lf/ring.c is in the library: ship bench/ring.c, build it later.
-EXTRA_DIST += bench/ring.c
 CLEANFILES += docs/bench/ring.md
 clean-local: clean-local-bench
 clean-local-bench:
