@@ -29,6 +29,10 @@
  * and sums the items and their squares; the totals must match the items
  * pushed, or the benchmark aborts with a message.
  *
+ * GOC_BENCH_RING_STATS=1 in the environment adds a "# " line per run with
+ * the failed pushes (full) and pops (empty) per item and how many of them
+ * ended in sched_yield.
+ *
  * Watchdog: a run that passes goc_bench_deadline() is stopped (workers
  * see a flag in their back-off loops, so threads stuck in a queue's own
  * internal spin finish once the others stop) and reported through
@@ -72,6 +76,8 @@ struct rh_worker {
 	void *q;
 	int id;     /* producer or consumer index */
 	long quota; /* items to push or pop */
+	long fails; /* failed pushes (full) or pops (empty) */
+	long yields;
 	/* results (consumers) */
 	long got;
 	uint64_t sum, sumsq;
@@ -101,14 +107,16 @@ struct rh_run {
  * the run was stopped by the watchdog.
  */
 static inline bool
-rh_backoff(struct rh_run *run, unsigned *spins)
+rh_backoff(struct rh_worker *w, unsigned *spins)
 {
-	if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&w->run->stop, __ATOMIC_RELAXED))
 		return true;
+	w->fails++;
 	if (*spins < RH_SPIN) {
 		goc_arch_pause();
 		(*spins)++;
 	} else {
+		w->yields++;
 		sched_yield();
 	}
 	return false;
@@ -302,6 +310,11 @@ rh_execute(goc_bench_t *b, void *q, size_t cap, int np, int nc,
 
 	uint64_t sum = 0, sumsq = 0, esum = 0, esumsq = 0, fill = 0;
 	long got = 0, samples = 0, bad_order = 0;
+	long pfails = 0, pyields = 0, cfails = 0, cyields = 0;
+	for (int i = 0; i < np; i++) {
+		pfails += w[i].fails;
+		pyields += w[i].yields;
+	}
 	for (int i = np; i < nthr; i++) {
 		if (w[i].bad != 0) {
 			char m[96];
@@ -315,6 +328,8 @@ rh_execute(goc_bench_t *b, void *q, size_t cap, int np, int nc,
 		fill += w[i].fill_sum;
 		samples += w[i].fill_samples;
 		bad_order += w[i].bad_order;
+		cfails += w[i].fails;
+		cyields += w[i].yields;
 		free(w[i].last);
 	}
 	for (int p = 0; p < np; p++)
@@ -347,6 +362,13 @@ rh_execute(goc_bench_t *b, void *q, size_t cap, int np, int nc,
 			 (unsigned long long)esumsq);
 		rh_fail(m, b, np, nc);
 	}
+	if (getenv("GOC_BENCH_RING_STATS") != NULL)
+		printf("# %dP%dC procs=%d n=%ld: per item %.3f full pushes "
+		       "(%.3f yields), %.3f empty pops (%.3f yields)\n",
+		       np, nc, b->procs, b->n, (double)pfails / (double)b->n,
+		       (double)pyields / (double)b->n,
+		       (double)cfails / (double)b->n,
+		       (double)cyields / (double)b->n);
 	goc_bench_report_metric(
 		b, t1 > t0 ? (double)b->n * 1e3 / (double)(t1 - t0) : 0,
 		"Mitems/s");
@@ -375,7 +397,7 @@ RH_FN(producer)(void *arg)
 		void *v = (void *)(uintptr_t)rh_item(w->id, s);
 		unsigned spins = 0;
 		while (!RH_PUSH(q, v))
-			if (rh_backoff(w->run, &spins))
+			if (rh_backoff(w, &spins))
 				return NULL;
 	}
 	return NULL;
@@ -392,7 +414,7 @@ RH_FN(consumer)(void *arg)
 		void *v;
 		unsigned spins = 0;
 		while (!RH_POP(q, &v))
-			if (rh_backoff(w->run, &spins))
+			if (rh_backoff(w, &spins))
 				return NULL;
 		rh_take(w, (uint64_t)(uintptr_t)v);
 		w->got++;
