@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../harness.h"
+#include "internal/arch.h"
 #include "internal/compiler.h"
 #include "lf/epoch.h"
 
@@ -323,7 +324,13 @@ reader_main(void *arg)
 			     __atomic_load_n(&tt->head, __ATOMIC_ACQUIRE);
 		     n != NULL;
 		     n = __atomic_load_n(&n->next, __ATOMIC_ACQUIRE)) {
-			if (!node_ok(n))
+			bool ok = node_ok(n);
+			/* Linger on the node, so that a reclaimer that did
+			 * not wait for us gets the chance to poison it. */
+			for (unsigned k = (unsigned)(walks + (long)len) & 63; k;
+			     k--)
+				goc_arch_pause();
+			if (!ok || !node_ok(n))
 				__atomic_fetch_add(&tt->bad, 1,
 						   __ATOMIC_RELAXED);
 			len++;
@@ -378,7 +385,10 @@ writer_main(void *arg)
 		goc__epoch_retire(rec, &old->retire, node_reclaim);
 		__atomic_fetch_add(&tt->retired, 1, __ATOMIC_RELAXED);
 		w->replacements++;
-		if ((i & 63) == 63)
+		/* Reclaim often, right after unlinking: the nodes readers
+		 * may still be on are the ones a broken grace period would
+		 * free. */
+		if (goc_test_rand() & 1)
 			goc__epoch_barrier(rec);
 		if ((i & 7) == 7)
 			sched_yield();
@@ -417,7 +427,7 @@ GOC_TEST(torture_readers_and_retiring_writers)
 	}
 	/* Run until the readers have walked the list enough times while
 	 * the writers kept replacing nodes. */
-	long want = goc_test_scaled(20000);
+	long want = goc_test_scaled(10000);
 	while (__atomic_load_n(&t.walks, __ATOMIC_RELAXED) < want ||
 	       __atomic_load_n(&t.retired, __ATOMIC_RELAXED) < want)
 		sched_yield();
