@@ -6,8 +6,8 @@
  * guard budget, by the canary at the next switch. Faults that are not an
  * overflow keep their usual death.
  *
- * Code runs on a goroutine stack through makecontext/swapcontext here,
- * until the arch layer's goc__ctx_* switch lands and replaces them.
+ * Code runs on a goroutine stack as a fiber (src/rt/fiber.h), switched
+ * to the way the scheduler does it, sanitizer annotations included.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,15 +17,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "../harness.h"
 #include "internal/compiler.h"
+#include "rt/fiber.h"
 #include "sched/stack.h"
 
-static __thread ucontext_t back_uc;
-static __thread ucontext_t run_uc;
+/* The thread's own fiber, the goroutine's, and what the goroutine runs. */
+static __thread struct goc_fiber back_fiber, run_fiber;
+static __thread void (*run_fn)(void);
 
 /*
  * 0: dive until the guard stops it. Otherwise the dive stops once its
@@ -84,18 +85,26 @@ dive_entry(void)
 	dive(0);
 }
 
-/* Runs fn on s as goroutine goid, the way the scheduler will. */
+static void
+run_entry(void *arg)
+{
+	(void)arg;
+	goc__fiber_entered(&run_fiber);
+	run_fn();
+	goc__fiber_exit(&run_fiber, &back_fiber);
+}
+
+/* Runs fn on s as goroutine goid, the way the scheduler does. */
 static void
 run_on(struct goc_stack *s, void (*fn)(void), uint64_t goid, const char *name)
 {
-	getcontext(&run_uc);
-	run_uc.uc_stack.ss_sp = s->lo;
-	run_uc.uc_stack.ss_size = s->size;
-	run_uc.uc_link = &back_uc;
-	makecontext(&run_uc, fn, 0);
+	run_fn = fn;
+	goc__fiber_init_thread(&back_fiber);
+	goc__fiber_make(&run_fiber, s->lo, s->size, run_entry, NULL);
 	goc__stack_set_current(s, goid, name);
-	swapcontext(&back_uc, &run_uc);
+	goc__fiber_switch(&back_fiber, &run_fiber);
 	goc__stack_set_current(NULL, 0, NULL);
+	goc__fiber_destroy(&run_fiber);
 }
 
 static GOC_NORETURN void
