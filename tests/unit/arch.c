@@ -33,6 +33,15 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+#ifdef GOC_VALGRIND
+#include <valgrind/valgrind.h>
+/* Valgrind runs FP code in the default control state whatever MXCSR and
+ * the x87 control word say, so checks of that state step aside. */
+#define UNDER_VALGRIND (RUNNING_ON_VALGRIND != 0)
+#else
+#define UNDER_VALGRIND 0
+#endif
+
 #define STACK_SIZE (256 * 1024)
 
 #if GOC_ASAN_ENABLED
@@ -304,6 +313,11 @@ GOC_TEST(callee_saved_registers)
 						    ~seed);
 		goc__fiber_switch_end(&self);
 	}
+	if (UNDER_VALGRIND) {
+		bad &= ~(uint64_t)GOC_ARCH_TEST_CONTROL_BITS;
+		for (int i = 0; i < 2; i++)
+			cs[i].bad &= ~(uint64_t)GOC_ARCH_TEST_CONTROL_BITS;
+	}
 	report_regs("main", bad);
 	for (int i = 0; i < 2; i++) {
 		report_regs("fiber", cs[i].bad);
@@ -439,6 +453,8 @@ GOC_TEST(fp_control_state)
 
 	if (!HAVE_FP_MODES)
 		goc_test_skip("no directed rounding modes");
+	if (UNDER_VALGRIND)
+		goc_test_skip("Valgrind ignores rounding modes");
 	for (int i = 0; i < 4; i++) {
 		require_int_eq(fesetround(fp_modes[i].mode), 0);
 		fp_measure(&fp_modes[i]);
@@ -807,14 +823,15 @@ GOC_TEST(fiber_moves_between_threads)
 	require_int_eq(pthread_create(&a, NULL, migrate_thread, &m), 0);
 	require_int_eq(pthread_join(a, NULL), 0);
 	expect_false(m.c.finished);
-	expect_true(m.other_mode_ok);
+	expect_true(m.other_mode_ok || UNDER_VALGRIND);
 	require_int_eq(pthread_create(&b, NULL, migrate_thread, &m), 0);
 	require_int_eq(pthread_join(b, NULL), 0);
 	expect_true(m.c.finished);
-	expect_true(m.other_mode_ok);
+	expect_true(m.other_mode_ok || UNDER_VALGRIND);
 	expect_true(pthread_equal(m.first, a));
 	expect_true(pthread_equal(m.second, b));
-	expect_int_eq(m.mode_seen, fp_modes[1].mode);
+	if (!UNDER_VALGRIND)
+		expect_int_eq(m.mode_seen, fp_modes[1].mode);
 	expect_int_eq(m.c.sum, 42);
 	co_free(&m.c);
 }
