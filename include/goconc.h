@@ -11,5 +11,6 @@
 #include <goconc/common.h>
 #include <goconc/atomic.h>
 #include <goconc/ring.h>
+#include <goconc/sched.h>
 
 #endif /* GOCONC_H */

@@ -200,6 +200,9 @@ write_str(const char *s)
 	(void)r;
 }
 
+/* The goroutine dump, when the test links the runtime. */
+extern void goc_dump(void) __attribute__((weak));
+
 static void
 on_alarm(int sig)
 {
@@ -219,7 +222,11 @@ on_alarm(int sig)
 	write_str(num);
 	write_str(" - ");
 	write_str(current ? current->name : "?");
-	write_str(" # watchdog: case timed out\nBail out! watchdog fired\n");
+	write_str(" # watchdog: case timed out\n");
+	/* If the runtime is linked in, show where every goroutine is. */
+	if (goc_dump != NULL)
+		goc_dump();
+	write_str("Bail out! watchdog fired\n");
 	_exit(1);
 }
 

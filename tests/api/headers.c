@@ -12,6 +12,7 @@ int goc_test_hdr_goconc(void);
 int goc_test_hdr_common(void);
 int goc_test_hdr_atomic(void);
 int goc_test_hdr_ring(void);
+int goc_test_hdr_sched(void);
 
 GOC_TEST(headers_compile_alone_as_c)
 {
@@ -19,6 +20,7 @@ GOC_TEST(headers_compile_alone_as_c)
 	expect_int_eq(goc_test_hdr_common(), 1);
 	expect_int_eq(goc_test_hdr_atomic(), 1);
 	expect_int_eq(goc_test_hdr_ring(), 1);
+	expect_int_eq(goc_test_hdr_sched(), 1);
 }
 
 GOC_TEST(headers_work_from_cxx)

@@ -4,6 +4,7 @@
 #include <goconc/common.h>
 #include <goconc/atomic.h>
 #include <goconc/ring.h>
+#include <goconc/sched.h>
 
 extern "C" int goc_test_cxx_atomics(void);
 

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The OS contract: everything the runtime needs from the kernel, in one
+ * place (STYLE C5). linux.c implements it with futexes and /proc; nothing
+ * outside src/os/ calls a Linux-only API.
+ *
+ *   goc_os_nanotime()             CLOCK_MONOTONIC in nanoseconds
+ *   goc_os_futex_wait(a, v, ns)   sleep while *a == v (ns < 0: no limit)
+ *   goc_os_futex_wake(a, n)       wake up to n sleepers on a
+ *   goc_os_ncpu()                 CPUs in the affinity mask, capped by the
+ *                                 cgroup v2 CPU limit rounded up
+ *   goc_os_gettid()               the kernel thread id
+ *   goc_os_usleep(us)             a short real sleep (spin back-off only)
+ */
+#ifndef GOC_OS_OS_H
+#define GOC_OS_OS_H
+
+#include <stdint.h>
+
+int64_t goc_os_nanotime(void);
+
+/*
+ * goc_os_futex_wait blocks while *addr == val, for at most timeout_ns
+ * (negative: forever). Returns 0 when woken or when *addr != val on
+ * entry, GOC_ETIMEDOUT on timeout. Spurious returns happen: callers loop.
+ * Private futexes: the word must not be shared between processes.
+ */
+int goc_os_futex_wait(uint32_t *addr, uint32_t val, int64_t timeout_ns);
+/* goc_os_futex_wake wakes at most n threads sleeping on addr. */
+void goc_os_futex_wake(uint32_t *addr, int n);
+
+/* goc_os_ncpu is the default GOMAXPROCS (Go 1.25 rule, minimum 1). */
+int goc_os_ncpu(void);
+/* goc_os_cgroup_cpu_limit parses a cgroup v2 cpu.max line into CPUs,
+ * rounded up; 0 means no limit. Exposed for tests. */
+int goc_os_cgroup_cpu_limit(const char *cpu_max_line);
+
+long goc_os_gettid(void);
+void goc_os_usleep(uint32_t us);
+
+#endif /* GOC_OS_OS_H */

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The scheduler's structures: g (goroutine), m (OS thread), p (processor)
+ * and the global sched, after Go 1.25 runtime/runtime2.go.
+ *
+ * Ownership in one paragraph: a G is owned by whoever holds it. Running,
+ * it belongs to its M. Runnable, it sits on exactly one run queue (a P's
+ * local ring, a runnext slot, or the global list) and nobody touches its
+ * stack. Waiting, it is recorded on exactly one wait structure, whose
+ * owner readies it. Dead, it is on a free list. Status changes are
+ * atomic; the transitions are the ones goc_gstatus lists.
+ */
+#ifndef GOC_SCHED_RUNTIME2_H
+#define GOC_SCHED_RUNTIME2_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "internal/arch.h"
+#include "internal/compiler.h"
+#include "rt/fiber.h"
+#include "sched/lock.h"
+#include "sched/stack.h"
+
+enum goc_gstatus {
+	/* Allocated, never run, or dead on a free list. Nobody owns its
+	 * stack; it is reused by newproc. */
+	GOC_G_DEAD = 0,
+	/* On a run queue. Not running; nobody may touch its stack. */
+	GOC_G_RUNNABLE,
+	/* Running on an M; owns its stack; not on any run queue. */
+	GOC_G_RUNNING,
+	/* In a system call between goc_syscall_enter and _exit; its M may
+	 * have lost its P. */
+	GOC_G_SYSCALL,
+	/* Parked. Recorded on exactly one wait structure that is
+	 * responsible for goc__ready()ing it. */
+	GOC_G_WAITING,
+};
+
+/* Wait reasons, Go's words (runtime2.go waitReasonStrings). */
+enum goc_waitreason {
+	GOC_WAIT_ZERO = 0,
+	GOC_WAIT_SLEEP,
+	GOC_WAIT_CHAN_RECEIVE,
+	GOC_WAIT_CHAN_SEND,
+	GOC_WAIT_CHAN_RECEIVE_NIL,
+	GOC_WAIT_CHAN_SEND_NIL,
+	GOC_WAIT_SELECT,
+	GOC_WAIT_SELECT_NO_CASES,
+	GOC_WAIT_SYNC_MUTEX_LOCK,
+	GOC_WAIT_SYNC_RWMUTEX_RLOCK,
+	GOC_WAIT_SYNC_RWMUTEX_LOCK,
+	GOC_WAIT_SYNC_WAITGROUP_WAIT,
+	GOC_WAIT_SYNC_COND_WAIT,
+	GOC_WAIT_SEMACQUIRE,
+	GOC_WAIT_LOCKED_THREAD,
+	GOC_WAIT_TEST,
+	GOC_WAIT_NREASONS
+};
+extern const char *const goc__waitreason_str[GOC_WAIT_NREASONS];
+
+struct goc_m;
+struct goc_p;
+struct goc_g;
+
+/*
+ * A timer on a P's heap (Go's runtime timer, simplified to what the
+ * runtime needs: a function run on the scheduler when `when` passes).
+ * The function runs without any runtime lock held and must not block.
+ */
+struct goc_timer {
+	int64_t when;   /* (heap lock) absolute goc_now() ns */
+	int64_t period; /* (heap lock) > 0: re-arm after firing */
+	void (*f)(void *arg, int64_t now); /* (immutable while armed) */
+	void *arg;                         /* (immutable while armed) */
+	struct goc_p *p; /* (heap lock) the P whose heap holds it, or NULL */
+	int32_t idx;     /* (heap lock) index in p->timers, -1 if none */
+	uint32_t seq;    /* (heap lock) bumped on every arm/disarm */
+};
+
+/* A goroutine, or the stand-in for a foreign thread that blocks. */
+struct goc_g {
+	struct goc_fiber fiber;  /* (owner) saved context when not running */
+	struct goc_stack stack;  /* (owner) */
+	uint32_t status;         /* (atomic) enum goc_gstatus */
+	uint8_t waitreason;      /* (owner) why it is WAITING */
+	bool foreign;            /* (immutable) a foreign thread's stand-in */
+	bool locked_exit;        /* (owner) exiting while wired to its M */
+	uint64_t goid;           /* (immutable while live) */
+	int64_t waitsince;       /* (owner) goc_now() when it parked */
+	struct goc_m *m;         /* (owner) its M while running */
+	struct goc_m *lockedm;   /* (owner) LockOSThread's M */
+	uint32_t lockedext;      /* (owner) external LockOSThread count */
+	struct goc_g *schedlink; /* (queue owner) global queue, free lists */
+	struct goc_g *alllink;   /* (sched.lock) the allgs list */
+	void (*fn)(void *);      /* (owner) entry */
+	void *arg;               /* (owner) */
+	const char *name;        /* (owner) user-given name, or NULL */
+	uint64_t parent_goid;    /* (owner) who created it */
+	void *created_pc;        /* (owner) return address of the goc_go */
+	void *param;             /* (waker) set by whoever readied it */
+	uint32_t *exit_notify;   /* (owner) goexit0 sets it to 1 and wakes */
+	uint32_t parkkey; /* (atomic) foreign threads: 0 parked, 1 ready */
+	struct goc_timer sleeptimer; /* (owner) goc_sleep */
+};
+
+/* A processor: the right to run goroutines, with its local resources. */
+#define GOC_RUNQ_SIZE 256
+struct goc_p {
+	int32_t id;         /* (immutable) */
+	uint32_t status;    /* (atomic) GOC_P_* */
+	struct goc_m *m;    /* (owner M) */
+	struct goc_p *link; /* (sched.lock) idle list */
+	uint32_t schedtick; /* (atomic write by owner) incremented per schedule
+			     */
+	uint32_t syscalltick; /* (atomic write by owner) per syscall */
+	/* sysmon's view (sysmon only). */
+	uint32_t sysmon_schedtick;
+	int64_t sysmon_schedwhen;
+	uint32_t sysmon_syscalltick;
+	int64_t sysmon_syscallwhen;
+	uint32_t runqhead; /* (atomic) consumers CAS it */
+	uint32_t runqtail; /* (atomic) written only by the owner */
+	struct goc_g *runq[GOC_RUNQ_SIZE]; /* (atomic slots) */
+	struct goc_g *runnext; /* (atomic) CAS by owner and thieves */
+	struct goc_g *gfree;   /* (owner) dead Gs for reuse */
+	int32_t ngfree;        /* (owner) */
+	/* Timers: a 4-ary min-heap on when. */
+	struct goc_rtlock timerslock;
+	struct goc_timer **timers; /* (timerslock) */
+	int32_t ntimers;           /* (timerslock) */
+	int32_t timerscap;         /* (timerslock) */
+	int64_t timer0when;        /* (atomic) when of timers[0], 0 if none */
+	uint64_t fastrand;         /* (owner) */
+	GOC_CACHELINE_PAD(pad);
+};
+
+enum goc_pstatus {
+	GOC_P_IDLE = 0,
+	GOC_P_RUNNING,
+	GOC_P_SYSCALL,
+	GOC_P_DEAD,
+};
+
+/* An OS thread that runs goroutines. */
+struct goc_m {
+	struct goc_fiber g0;     /* (owner) the scheduler loop's own stack */
+	struct goc_g *curg;      /* (owner) the running goroutine */
+	struct goc_p *p;         /* (owner) attached P */
+	struct goc_p *nextp;     /* (sched.lock) P handed over by startm */
+	struct goc_p *oldp;      /* (owner) P held before a syscall */
+	struct goc_m *schedlink; /* (sched.lock) idle list */
+	struct goc_m *alllink;   /* (sched.lock) all Ms */
+	struct goc_g *lockedg;   /* (owner) LockOSThread's G */
+	struct goc_note park;    /* sleep/wake of this M */
+	bool spinning;           /* (owner) looking for work */
+	bool blocked;            /* (owner) sleeping on park */
+	bool exiting;            /* (owner) thread ends after this G */
+	bool dead;               /* (owner) the thread has exited */
+	int32_t id;              /* (immutable) */
+	long tid;                /* (immutable) kernel thread id */
+	pthread_t thread;        /* (immutable) */
+	uint64_t fastrand;       /* (owner) */
+	/* Work handed to g0 by the G that switched to it (Go's mcall). */
+	void (*mcall_fn)(struct goc_m *m, struct goc_g *g);
+	bool (*waitunlockf)(struct goc_g *g, void *arg);
+	void *waitlock;
+};
+
+/* Global scheduler state (Go's schedt). */
+struct goc_sched {
+	struct goc_rtlock lock; /* rank: sched; guards the fields below */
+	/* Global run queue. */
+	struct goc_g *runqhead, *runqtail; /* (lock) */
+	int32_t runqsize;                  /* (lock, atomic read) */
+	/* Idle Ms and Ps. */
+	struct goc_m *midle;  /* (lock) */
+	int32_t nmidle;       /* (lock) */
+	int32_t nmidlelocked; /* (lock) Ms blocked waiting for a locked G */
+	int32_t mnext;        /* (lock) next M id; also the M count */
+	int32_t nmfreed;      /* (lock) Ms that exited */
+	int32_t nmsys;        /* (lock) system Ms not counted (sysmon) */
+	struct goc_m *allm;   /* (lock) */
+	struct goc_p *pidle;  /* (lock) */
+	int32_t npidle;       /* (atomic, written under lock) */
+	int32_t nmspinning;   /* (atomic) */
+	int32_t gomaxprocs;   /* (lock, atomic read) */
+	struct goc_p **allp;  /* (lock) gomaxprocs entries */
+	/* Dead Gs shared between Ps. */
+	struct goc_g *gfree; /* (gflock) */
+	int32_t ngfree;      /* (gflock) */
+	struct goc_rtlock gflock;
+	/* All Gs ever created (for dumps and deadlock detection). */
+	struct goc_g *allg;  /* (lock) */
+	int64_t ngoroutines; /* (atomic) live goroutines */
+	uint64_t goidgen;    /* (atomic) */
+	int32_t nforeign;    /* (atomic) registered foreign threads */
+	bool running_main;   /* (lock) inside goc_run: deadlock checks on */
+	bool started;        /* (init lock, atomic read) */
+	bool shutting_down;  /* (lock, atomic read) goc_shutdown running */
+	/* Timer sleeping: the one idle M that sleeps until the next timer. */
+	struct goc_m *timerm; /* (lock) */
+	int64_t timerm_until; /* (lock) */
+};
+
+extern struct goc_sched goc__sched;
+
+/* tls.c: kept out of line so a G that moves to another thread between two
+ * calls never reads a cached thread-local address. */
+struct goc_m *goc__getm(void);
+void goc__setm(struct goc_m *m);
+struct goc_g *goc__getg(void);
+
+/* proc.c */
+void goc__acquirep(struct goc_m *m, struct goc_p *pp);
+struct goc_p *goc__releasep(struct goc_m *m);
+struct goc_p *goc__pidleget(void);
+void goc__handoffp(struct goc_p *pp);
+void goc__startm(struct goc_p *pp, bool spinning);
+void goc__stopm(struct goc_m *m, bool timer_ok);
+void goc__timer_kick(int64_t when);
+
+/* sysmon.c */
+void goc__sysmon_start(void);
+void goc__sysmon_stop(void);
+/* Prints Go's schedtrace line (and per-P/M detail) to stderr. */
+void goc__schedtrace(int64_t start, int64_t now, bool detail);
+void goc__runtime_init(void);
+void goc__ready(struct goc_g *gp);
+void goc__park(bool (*unlockf)(struct goc_g *, void *), void *lock,
+	       enum goc_waitreason reason);
+struct goc_g *goc__foreign_g(void);
+uint32_t goc__fastrand(void);
+void goc__wakep(void);
+
+/* runq.c */
+bool goc__runq_put(struct goc_p *pp, struct goc_g *gp, bool next);
+struct goc_g *goc__runq_get(struct goc_p *pp, bool *inherit_time);
+struct goc_g *goc__runq_steal(struct goc_p *pp, struct goc_p *victim,
+			      bool steal_runnext);
+bool goc__runq_empty(struct goc_p *pp);
+uint32_t goc__runq_len(struct goc_p *pp);
+void goc__globrunq_put(struct goc_g *gp);
+void goc__globrunq_putbatch(struct goc_g *head, struct goc_g *tail, int32_t n);
+void goc__globrunq_putbatch_locked(struct goc_g *head, struct goc_g *tail,
+				   int32_t n);
+struct goc_g *goc__globrunq_get(struct goc_p *pp, int32_t max);
+
+/* time.c */
+void goc__timer_add(struct goc_timer *t, int64_t when);
+bool goc__timer_del(struct goc_timer *t);
+/* Runs pp's due timers; now == 0 reads the clock only if a timer exists.
+ * Returns the next timer's when, or 0. */
+int64_t goc__timers_check(struct goc_p *pp, int64_t now);
+int64_t goc__timers_next(void);
+void goc__timers_move(struct goc_p *from, struct goc_p *to);
+
+/* dump.c */
+void goc__dump_all(int fd, bool all);
+void goc__dump_install_sigquit(void);
+
+#endif /* GOC_SCHED_RUNTIME2_H */

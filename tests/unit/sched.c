@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * park/ready at scale and from foreign threads, LockOSThread's thread
+ * exit, GOMAXPROCS resizing under load (white-box: goc__park/goc__ready
+ * are the interface every blocking primitive uses).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <goconc.h>
+
+#include "../harness.h"
+#include "sched/runtime2.h"
+
+/* A Treiber stack of parked goroutines (param links them). */
+struct parklot {
+	struct goc_g *head; /* (atomic) */
+	goc_atomic_int64_t parked;
+	goc_atomic_int64_t woke;
+	long n;
+};
+
+static bool
+park_push(struct goc_g *gp, void *arg)
+{
+	struct parklot *pl = arg;
+	struct goc_g *old = __atomic_load_n(&pl->head, __ATOMIC_RELAXED);
+	do
+		gp->param = old;
+	while (!__atomic_compare_exchange_n(
+		&pl->head, &old, gp, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	goc_atomic_int64_add(&pl->parked, 1);
+	return true;
+}
+
+static void
+parker(void *arg)
+{
+	struct parklot *pl = arg;
+	goc__park(park_push, pl, GOC_WAIT_TEST);
+	goc_atomic_int64_add(&pl->woke, 1);
+}
+
+static int
+park_many_main(void *arg)
+{
+	struct parklot *pl = arg;
+	for (long i = 0; i < pl->n; i++)
+		if (goc_go(parker, pl) != 0)
+			return -1;
+	while (goc_atomic_int64_load(&pl->parked) < pl->n)
+		goc_yield();
+	expect_int_eq(goc_atomic_int64_load(&pl->woke), 0);
+	expect_int_eq(goc_num_goroutine(), pl->n + 1);
+	/* Ready them all; every one runs exactly once. */
+	struct goc_g *gp =
+		__atomic_exchange_n(&pl->head, NULL, __ATOMIC_ACQUIRE);
+	while (gp != NULL) {
+		struct goc_g *next = gp->param;
+		goc__ready(gp);
+		gp = next;
+	}
+	while (goc_atomic_int64_load(&pl->woke) < pl->n)
+		goc_yield();
+	return 0;
+}
+
+GOC_TEST(park_and_ready_100k)
+{
+	struct parklot pl = {.n = goc_test_scaled(100000)};
+	goc_test_set_timeout(300);
+	expect_int_eq(goc_run(park_many_main, &pl), 0);
+	expect_int_eq(goc_atomic_int64_load(&pl.woke), pl.n);
+}
+
+/* A foreign thread parks through the same interface; a goroutine wakes it. */
+struct foreign_wait {
+	struct goc_g *waiter; /* (atomic) */
+	goc_atomic_int64_t woken;
+};
+
+static bool
+publish(struct goc_g *gp, void *arg)
+{
+	struct foreign_wait *fw = arg;
+	__atomic_store_n(&fw->waiter, gp, __ATOMIC_RELEASE);
+	return true;
+}
+
+static void *
+foreign_parker(void *arg)
+{
+	struct foreign_wait *fw = arg;
+	expect_uint_eq(goc_id(), 0);
+	goc__park(publish, fw, GOC_WAIT_TEST);
+	goc_atomic_int64_store(&fw->woken, 1);
+	return NULL;
+}
+
+static void
+readier(void *arg)
+{
+	struct foreign_wait *fw = arg;
+	struct goc_g *gp;
+	while ((gp = __atomic_load_n(&fw->waiter, __ATOMIC_ACQUIRE)) == NULL)
+		goc_yield();
+	goc__ready(gp);
+}
+
+GOC_TEST(foreign_thread_parks_and_is_readied)
+{
+	struct foreign_wait fw = {0};
+	pthread_t t;
+
+	pthread_create(&t, NULL, foreign_parker, &fw);
+	goc_go(readier, &fw);
+	pthread_join(t, NULL);
+	expect_int_eq(goc_atomic_int64_load(&fw.woken), 1);
+}
+
+/* A wait called off by its unlock step returns at once (park_m). */
+static bool
+refuse(struct goc_g *gp, void *arg)
+{
+	(void)gp;
+	goc_atomic_int64_add(arg, 1);
+	return false;
+}
+
+static int
+refused_main(void *arg)
+{
+	goc__park(refuse, arg, GOC_WAIT_TEST);
+	return 0;
+}
+
+GOC_TEST(park_called_off_by_unlockf)
+{
+	goc_atomic_int64_t calls = GOC_ATOMIC_INIT(0);
+	expect_int_eq(goc_run(refused_main, &calls), 0);
+	expect_int_eq(goc_atomic_int64_load(&calls), 1);
+	/* And from a foreign thread. */
+	goc__park(refuse, &calls, GOC_WAIT_TEST);
+	expect_int_eq(goc_atomic_int64_load(&calls), 2);
+}
+
+/* A goroutine that exits while locked takes its thread with it. */
+static void
+exit_locked(void *arg)
+{
+	goc_lock_os_thread();
+	goc_atomic_int64_store(arg, 1);
+}
+
+static int
+locked_exit_main(void *arg)
+{
+	int32_t before = __atomic_load_n(&goc__sched.nmfreed, __ATOMIC_ACQUIRE);
+	goc_atomic_int64_t done = GOC_ATOMIC_INIT(0);
+	goc_go(exit_locked, &done);
+	while (goc_atomic_int64_load(&done) == 0)
+		goc_yield();
+	while (__atomic_load_n(&goc__sched.nmfreed, __ATOMIC_ACQUIRE) == before)
+		goc_yield();
+	*(int32_t *)arg =
+		__atomic_load_n(&goc__sched.nmfreed, __ATOMIC_ACQUIRE) - before;
+	return 0;
+}
+
+GOC_TEST(locked_goroutine_exit_ends_its_thread)
+{
+	int32_t freed = 0;
+	goc_run(locked_exit_main, &freed);
+	expect_int_eq(freed, 1);
+}
+
+/* Resizing GOMAXPROCS while goroutines run loses none of them. */
+static void
+churn(void *arg)
+{
+	for (int i = 0; i < 50; i++)
+		goc_yield();
+	goc_atomic_int64_add(arg, 1);
+}
+
+static int
+resize_main(void *arg)
+{
+	long n = goc_test_scaled(2000);
+	for (long i = 0; i < n; i++) {
+		goc_go(churn, arg);
+		if (i % 100 == 0)
+			goc_maxprocs(1 + (int)(goc_test_rand() % 4));
+	}
+	while (goc_atomic_int64_load(arg) < n)
+		goc_yield();
+	return (int)n;
+}
+
+GOC_TEST(maxprocs_resize_under_load)
+{
+	goc_atomic_int64_t done = GOC_ATOMIC_INIT(0);
+	int old = goc_maxprocs(0);
+	int n = goc_run(resize_main, &done);
+	goc_maxprocs(old);
+	expect_int_eq(goc_atomic_int64_load(&done), n);
+}
