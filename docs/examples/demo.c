@@ -2,8 +2,9 @@
 /*
  * The libgoconc demo: a tour of what the library offers so far. It grows
  * with every subsystem. Today: typed atomics with Go's seq_cst default,
- * the atomic value box, and the lock-free MPMC ring carrying work between
- * threads, with exactly-once delivery checked at the end.
+ * the atomic value box, the lock-free MPMC ring carrying work between
+ * threads (exactly-once delivery checked at the end), and a million
+ * goroutines on the M:N scheduler.
  *
  * Build and run: ./bootstrap && make demo
  */
@@ -70,6 +71,34 @@ consumer(void *arg)
 	}
 }
 
+/* A million goroutines, each counting itself in. */
+enum { GOROUTINES = 1000000 };
+
+struct spawn {
+	goc_atomic_int64_t done;
+};
+
+static void
+count_in(void *arg)
+{
+	struct spawn *sp = arg;
+	goc_atomic_int64_add(&sp->done, 1);
+}
+
+static int
+spawn_million(void *arg)
+{
+	struct spawn *sp = arg;
+
+	for (int i = 0; i < GOROUTINES; i++)
+		if (goc_go(count_in, sp) != 0)
+			return i;
+	/* Wait by yielding: the goroutines run on this P and the others. */
+	while (goc_atomic_int64_load(&sp->done) < GOROUTINES)
+		goc_yield();
+	return GOROUTINES;
+}
+
 int
 main(void)
 {
@@ -85,9 +114,10 @@ main(void)
 
 	/* Typed atomics: Go's sync/atomic, seq_cst unless asked otherwise. */
 	goc_atomic_int64_t counter = GOC_ATOMIC_INIT(40);
-	printf("atomics: add(40, 2) = %" PRId64 ", cas(42 -> 7) = %s\n",
-	       goc_atomic_int64_add(&counter, 2),
-	       goc_atomic_int64_cas(&counter, 42, 7) ? "true" : "false");
+	int64_t sum = goc_atomic_int64_add(&counter, 2);
+	bool swapped = goc_atomic_int64_cas(&counter, 42, 7);
+	printf("atomics: add(40, 2) = %" PRId64 ", cas(42 -> 7) = %s\n", sum,
+	       swapped ? "true" : "false");
 
 	/* The value box: Go's atomic.Value, with a type tag. */
 	goc_atomic_value_store(&config, config_tag, (void *)first);
@@ -126,5 +156,17 @@ main(void)
 	       PRODUCERS, CONSUMERS, got, goc_ring_cap(&s.ring),
 	       ok ? "yes" : "NO");
 	goc_ring_destroy(&s.ring);
-	return ok ? 0 : 1;
+
+	/* Goroutines: a million of them on the M:N scheduler. */
+	struct spawn sp = {0};
+	int64_t t0 = goc_now();
+	int n = goc_run(spawn_million, &sp);
+	double secs = (double)(goc_now() - t0) / GOC_SECOND;
+	bool gok = n == GOROUTINES &&
+		   goc_atomic_int64_load(&sp.done) == GOROUTINES;
+	printf("goroutines: %d spawned and finished on %d Ps in %.2f s "
+	       "(%.0f ns each), all ran: %s\n",
+	       n, goc_maxprocs(0), secs, secs * 1e9 / GOROUTINES,
+	       gok ? "yes" : "NO");
+	return ok && gok ? 0 : 1;
 }
