@@ -200,6 +200,40 @@ palloc(int32_t id)
 }
 
 /*
+ * The global free list of dead Gs. Pushed and popped under gflock; the
+ * head is also read without the lock as a hint (is it worth locking?),
+ * so it is written with atomic stores.
+ */
+static void
+gfree_push_locked(struct goc_g *gp)
+{
+	struct goc_sched *s = &goc__sched;
+
+	gp->schedlink = s->gfree;
+	__atomic_store_n(&s->gfree, gp, __ATOMIC_RELAXED);
+	s->ngfree++;
+}
+
+static struct goc_g *
+gfree_pop_locked(void)
+{
+	struct goc_sched *s = &goc__sched;
+	struct goc_g *gp = s->gfree;
+
+	if (gp != NULL) {
+		__atomic_store_n(&s->gfree, gp->schedlink, __ATOMIC_RELAXED);
+		s->ngfree--;
+	}
+	return gp;
+}
+
+static bool
+gfree_nonempty(void)
+{
+	return __atomic_load_n(&goc__sched.gfree, __ATOMIC_RELAXED) != NULL;
+}
+
+/*
  * pdestroy empties a P beyond gomaxprocs: its queue goes to the global
  * queue, its timers to P 0, its dead Gs to the global free list. The
  * caller owns pp (released it, or took it off the idle list) and does
@@ -217,9 +251,7 @@ pdestroy(struct goc_p *pp)
 	goc__lock(&goc__sched.gflock);
 	while ((gp = pp->gfree) != NULL) {
 		pp->gfree = gp->schedlink;
-		gp->schedlink = goc__sched.gfree;
-		goc__sched.gfree = gp;
-		goc__sched.ngfree++;
+		gfree_push_locked(gp);
 	}
 	pp->ngfree = 0;
 	goc__unlock(&goc__sched.gflock);
@@ -290,7 +322,9 @@ mexit(struct goc_m *m)
 	 * counts it, so this is the last touch. */
 	goc__lock(&goc__sched.lock);
 	m->dead = true;
-	goc__sched.nmfreed++;
+	/* Atomic store: tests and dumps read it without the lock. */
+	__atomic_store_n(&goc__sched.nmfreed, goc__sched.nmfreed + 1,
+			 __ATOMIC_RELEASE);
 	goc__unlock(&goc__sched.lock);
 	pthread_exit(NULL);
 }
@@ -832,13 +866,10 @@ gfget(struct goc_p *pp, size_t stack_size)
 {
 	struct goc_g *gp = NULL;
 
-	if (pp != NULL && pp->gfree == NULL && goc__sched.gfree != NULL) {
+	if (pp != NULL && pp->gfree == NULL && gfree_nonempty()) {
 		/* Refill the local cache from the global list (Go: 32). */
 		goc__lock(&goc__sched.gflock);
-		while (pp->ngfree < 32 && goc__sched.gfree != NULL) {
-			gp = goc__sched.gfree;
-			goc__sched.gfree = gp->schedlink;
-			goc__sched.ngfree--;
+		while (pp->ngfree < 32 && (gp = gfree_pop_locked()) != NULL) {
 			gp->schedlink = pp->gfree;
 			pp->gfree = gp;
 			pp->ngfree++;
@@ -849,13 +880,9 @@ gfget(struct goc_p *pp, size_t stack_size)
 		gp = pp->gfree;
 		pp->gfree = gp->schedlink;
 		pp->ngfree--;
-	} else if (pp == NULL && goc__sched.gfree != NULL) {
+	} else if (pp == NULL && gfree_nonempty()) {
 		goc__lock(&goc__sched.gflock);
-		gp = goc__sched.gfree;
-		if (gp != NULL) {
-			goc__sched.gfree = gp->schedlink;
-			goc__sched.ngfree--;
-		}
+		gp = gfree_pop_locked();
 		goc__unlock(&goc__sched.gflock);
 	}
 	if (gp == NULL)
@@ -881,9 +908,7 @@ gfput(struct goc_p *pp, struct goc_g *gp)
 			gp = pp->gfree;
 			pp->gfree = gp->schedlink;
 			pp->ngfree--;
-			gp->schedlink = goc__sched.gfree;
-			goc__sched.gfree = gp;
-			goc__sched.ngfree++;
+			gfree_push_locked(gp);
 		}
 		goc__unlock(&goc__sched.gflock);
 	}
@@ -966,9 +991,7 @@ newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o, void *pc,
 				gfput(pp, gp);
 			else {
 				goc__lock(&s->gflock);
-				gp->schedlink = s->gfree;
-				s->gfree = gp;
-				s->ngfree++;
+				gfree_push_locked(gp);
 				goc__unlock(&s->gflock);
 			}
 			return rc;
