@@ -8,4 +8,5 @@ docs_examples_demo_LDADD = libgoconc.la -lpthread
 demo: docs/examples/demo$(EXEEXT)
 	$(GOC_TEST_WRAPPER) ./docs/examples/demo$(EXEEXT)
 
-EXTRA_DIST += docs/HACKING.md docs/go-map.md docs/bench.md
+EXTRA_DIST += docs/HACKING.md docs/go-map.md docs/bench.md \
+	docs/design/scheduler.md
