@@ -80,6 +80,32 @@ struct goc_timer {
 	uint32_t seq;    /* (heap lock) bumped on every arm/disarm */
 };
 
+/*
+ * A sudog is a goroutine waiting on something: one entry in a channel's
+ * send or receive queue, or in a semaphore's wait list (Go's sudog). A
+ * goroutine may wait on many at once (select). Blocking calls never
+ * allocate (SPEC §10): a sudog lives on the waiting goroutine's own
+ * stack, which stays put while it is parked, and it is unlinked by whoever
+ * wakes the goroutine (under the lock of the structure it is queued on)
+ * before goc__ready().
+ */
+struct goc_sudog {
+	struct goc_g *g;        /* (queue lock) the waiter */
+	struct goc_sudog *next; /* (queue lock) */
+	struct goc_sudog *prev; /* (queue lock) */
+	void *elem; /* (queue lock) data to copy, may be on g's stack */
+	void *c;    /* (owner) the channel or semaphore address */
+	int64_t acquiretime; /* (queue lock) for contention profiles */
+	uint32_t ticket;     /* (queue lock) semaphore FIFO ticket */
+	bool isselect;       /* (owner) part of a select */
+	bool success;        /* (waker) woken by a real operation, not close */
+	struct goc_sudog *parent; /* (queue lock) semaphore tree links */
+	struct goc_sudog
+		*waitlink; /* (owner) select's list, sema's same-address list */
+	struct goc_sudog *waittail; /* (queue lock) sema's same-address tail */
+	uint32_t index;             /* (owner) select case index */
+};
+
 /* A goroutine, or the stand-in for a foreign thread that blocks. */
 struct goc_g {
 	struct goc_fiber fiber;  /* (owner) saved context when not running */
