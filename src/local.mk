@@ -7,7 +7,9 @@ libgoconc_internal_la_SOURCES = \
 	src/rt/error.c \
 	src/rt/panic.c \
 	src/rt/atomic_value.c
-libgoconc_internal_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+# Frame pointers let goroutine dumps walk parked stacks (src/sched/dump.c).
+libgoconc_internal_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
+	-fno-omit-frame-pointer
 libgoconc_internal_la_CCASFLAGS = $(AM_CCASFLAGS)
 libgoconc_internal_la_LIBADD = $(CK_LIBS) -lpthread
 noinst_HEADERS += \

@@ -28,6 +28,10 @@
 #define GOC_ARCH_HAVE_PAUSE 1
 #define GOC_ARCH_HAVE_CTX   1
 
+/* Frame records for tracebacks: {previous fp, return address} at fp. */
+#define GOC_ARCH_FP_NEXT_OFF 0
+#define GOC_ARCH_FP_RET_OFF  8
+
 /* struct goc_ctx layout. */
 #define GOC_CTX_SP   0
 #define GOC_CTX_SIZE 8

@@ -84,6 +84,51 @@ header(int fd, struct goc_g *gp, int64_t now)
 		put(fd, "\tlocked to thread\n");
 }
 
+/*
+ * parked_frames walks a parked goroutine's frame-pointer chain, starting
+ * from the frame goc__ctx_switch left on its stack. It stops at the first
+ * record outside the goroutine's stack, so frames compiled without frame
+ * pointers end the walk early rather than leading it astray. The library
+ * itself is built with frame pointers.
+ */
+static int
+parked_frames(struct goc_g *gp, void **pcs, int max)
+{
+#if defined(GOC_ARCH_HAVE_CTX) && defined(GOC_ARCH_FP_RET_OFF)
+	uintptr_t lo = (uintptr_t)gp->stack.lo;
+	uintptr_t hi = lo + gp->stack.size;
+	uintptr_t sp = (uintptr_t)gp->fiber.ctx.sp;
+	int n = 0;
+
+	if (sp < lo || sp + GOC_CTX_FRAME_SIZE > hi)
+		return 0;
+	pcs[n++] = *(void **)(sp + GOC_CTX_FRAME_PC);
+	uintptr_t fp = *(uintptr_t *)(sp + GOC_CTX_FRAME_FP);
+	while (n < max) {
+		intptr_t lowest = GOC_ARCH_FP_NEXT_OFF < GOC_ARCH_FP_RET_OFF
+					  ? GOC_ARCH_FP_NEXT_OFF
+					  : GOC_ARCH_FP_RET_OFF;
+		if (fp % sizeof(void *) != 0 ||
+		    (intptr_t)fp + lowest < (intptr_t)lo || fp + 16 > hi)
+			break;
+		void *ret = *(void **)(fp + GOC_ARCH_FP_RET_OFF);
+		uintptr_t next = *(uintptr_t *)(fp + GOC_ARCH_FP_NEXT_OFF);
+		if (ret == NULL)
+			break;
+		pcs[n++] = ret;
+		if (next <= fp)
+			break; /* frames only move towards the stack's top */
+		fp = next;
+	}
+	return n;
+#else
+	(void)gp;
+	(void)pcs;
+	(void)max;
+	return 0;
+#endif
+}
+
 static void
 footer(int fd, struct goc_g *gp)
 {
@@ -136,6 +181,17 @@ goc__dump_all(int fd, bool all)
 			    GOC_G_DEAD)
 			continue;
 		header(fd, gp, now);
+		uint32_t st = __atomic_load_n(&gp->status, __ATOMIC_ACQUIRE);
+		if (st == GOC_G_WAITING || st == GOC_G_RUNNABLE) {
+			/* Its stack is still while it is not running. */
+			void *pcs[32];
+			int n = parked_frames(gp, pcs, 32);
+#ifdef HAVE_BACKTRACE
+			if (n > 0)
+				backtrace_symbols_fd(pcs, n, fd);
+#endif
+			(void)n;
+		}
 		footer(fd, gp);
 	}
 }
