@@ -31,6 +31,10 @@ tests_death_stack_LDADD = $(UNIT_LDADD)
 tests_death_sched_SOURCES = tests/death/sched.c
 tests_death_sched_LDADD = $(UNIT_LDADD)
 
+STRESS_TESTS += stress/sched
+stress_sched_SOURCES = stress/sched.c
+stress_sched_LDADD = $(UNIT_LDADD)
+
 BENCHES += bench/sched
 bench_sched_SOURCES = bench/sched.c
 bench_sched_LDADD = $(BENCH_LDADD)
