@@ -12,5 +12,7 @@
 #include <goconc/atomic.h>
 #include <goconc/ring.h>
 #include <goconc/sched.h>
+#include <goconc/chan.h>
+#include <goconc/select.h>
 
 #endif /* GOCONC_H */

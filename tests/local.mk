@@ -30,7 +30,9 @@ HEADER_TUS = \
 	tests/api/hdr_common.c \
 	tests/api/hdr_atomic.c \
 	tests/api/hdr_ring.c \
-	tests/api/hdr_sched.c
+	tests/api/hdr_sched.c \
+	tests/api/hdr_chan.c \
+	tests/api/hdr_select.c
 
 check_PROGRAMS += $(UNIT_TESTS) $(API_TESTS) $(DEATH_TESTS) \
 	$(STRESS_TESTS) $(FUZZ_REPLAY_TESTS) $(BENCHES) $(EXAMPLES)

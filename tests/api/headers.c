@@ -13,6 +13,9 @@ int goc_test_hdr_common(void);
 int goc_test_hdr_atomic(void);
 int goc_test_hdr_ring(void);
 int goc_test_hdr_sched(void);
+int goc_test_hdr_chan(void);
+int goc_test_hdr_select(void);
+int goc_test_cxx_select(void);
 
 GOC_TEST(headers_compile_alone_as_c)
 {
@@ -21,11 +24,14 @@ GOC_TEST(headers_compile_alone_as_c)
 	expect_int_eq(goc_test_hdr_atomic(), 1);
 	expect_int_eq(goc_test_hdr_ring(), 1);
 	expect_int_eq(goc_test_hdr_sched(), 1);
+	expect_int_eq(goc_test_hdr_chan(), 1);
+	expect_int_eq(goc_test_hdr_select(), 1);
 }
 
 GOC_TEST(headers_work_from_cxx)
 {
 	expect_int_eq(goc_test_cxx_atomics(), 1);
+	expect_int_eq(goc_test_cxx_select(), 1);
 }
 
 GOC_TEST(strerror_and_names)

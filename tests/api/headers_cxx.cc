@@ -5,8 +5,11 @@
 #include <goconc/atomic.h>
 #include <goconc/ring.h>
 #include <goconc/sched.h>
+#include <goconc/chan.h>
+#include <goconc/select.h>
 
 extern "C" int goc_test_cxx_atomics(void);
+extern "C" int goc_test_cxx_select(void);
 
 extern "C" int
 goc_test_cxx_atomics(void)
@@ -22,4 +25,14 @@ goc_test_cxx_atomics(void)
 	ok &= goc_atomic_ptr_load(&p) == &x;
 	ok &= goc_strerror(GOC_ENOMEM) != nullptr;
 	return ok;
+}
+
+/* The case builders are inline functions, usable from C++. */
+extern "C" int
+goc_test_cxx_select(void)
+{
+	int v = 0;
+	bool ok = false;
+	goc_case_t cs[] = {GOC_SEND(nullptr, &v), GOC_RECV_OK(nullptr, &v, &ok)};
+	return goc_select_try(cs, 2) == -1 && cs[1].dir == GOC_CASE_RECV;
 }

@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Channels: make, send, receive, close, len, cap.
+ *
+ * Follows Go 1.25 runtime/chan.go (makechan, chansend, send, chanrecv,
+ * recv, closechan, full, empty, waitq.enqueue/dequeue). Blocking select
+ * lives in select.c, timer channels in timerchan.c. Design notes:
+ * docs/design/channels.md.
+ */
+#include "chan/chan.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "goconc/chan.h"
+#include "internal/panic.h"
+#include "sched/runtime2.h"
+
+/*
+ * Invariants: see struct goc_hchan in chan.h. The rules of this file:
+ *  - A waiter's sudog lives on the waiter's stack. It is linked into a
+ *    queue and unlinked only under the channel's lock; whoever unlinks
+ *    it for a real operation (or close) fills in success and elem, then
+ *    readies the G after unlocking. Nobody touches a sudog after
+ *    readying its G.
+ *  - A select waiter sits on several queues at once. Dequeuing it is a
+ *    claim: the CAS of g->selectdone from 0 to 1 (Go's selectDone). A
+ *    dequeuer that loses the CAS drops the sudog and tries the next;
+ *    the select goroutine unlinks its remaining sudogs itself.
+ *  - Never goc__ready() a G while holding c->lock: collect, unlock,
+ *    ready (ready may take the scheduler's locks).
+ */
+
+/* Largest buffer: what malloc can be asked for, less the header. */
+#define MAXALLOC ((size_t)PTRDIFF_MAX - sizeof(struct goc_hchan) - 64)
+#define BUFALIGN 16
+
+static struct goc_hchan *
+makechan(size_t elem_size, size_t cap, bool panics)
+{
+	if (elem_size >= 65536)
+		goc_fatal("makechan: invalid channel element type");
+	/* A capacity above PTRDIFF_MAX is a negative size converted. */
+	if (cap > (size_t)PTRDIFF_MAX ||
+	    (elem_size != 0 && cap > MAXALLOC / elem_size)) {
+		if (panics)
+			goc_panic("makechan: size out of range");
+		return NULL;
+	}
+	size_t hdr = (sizeof(struct goc_hchan) + BUFALIGN - 1) &
+		     ~(size_t)(BUFALIGN - 1);
+	size_t mem = elem_size * cap;
+	struct goc_hchan *c = calloc(1, hdr + mem);
+	if (c == NULL)
+		return NULL;
+	/* Zero-size buffers point at the header: never dereferenced. */
+	c->buf = (char *)c + (mem != 0 ? hdr : 0);
+	c->elemsize = (uint32_t)elem_size;
+	c->dataqsiz = cap;
+	c->refs = 1;
+	return c;
+}
+
+goc_chan_t *
+goc_chan_make(size_t elem_size, size_t cap)
+{
+	return (goc_chan_t *)makechan(elem_size, cap, true);
+}
+
+struct goc_hchan *
+goc__chan_make_timer(size_t elem_size)
+{
+	struct goc_hchan *c = makechan(elem_size, 1, false);
+	if (c != NULL)
+		c->timer = true;
+	return c;
+}
+
+goc_chan_t *
+goc_chan_retain(goc_chan_t *cc)
+{
+	struct goc_hchan *c = goc__hchan(cc);
+	/* Relaxed: a new reference is made from one already held, which
+	 * keeps the channel alive; nothing is published (as any refcount).
+	 */
+	if (c != NULL)
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	return cc;
+}
+
+void
+goc_chan_release(goc_chan_t *cc)
+{
+	struct goc_hchan *c = goc__hchan(cc);
+	if (c == NULL)
+		return;
+	/* Acq_rel: every use through other references happens before the
+	 * free (release by each dropper, acquire by the last). */
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	goc__lock(&c->lock);
+	bool waiters = c->sendq.first != NULL || c->recvq.first != NULL;
+	goc__unlock(&c->lock);
+	/* Goroutines parked on it keep it reachable, as Go's GC would. */
+	if (!waiters)
+		free(c);
+}
+
+/* ---- wait queues ------------------------------------------------------ */
+
+/* Relaxed stores of first: the lock orders them for locked readers; the
+ * lock-free readers in full()/empty() only need an untorn value (see
+ * there). */
+static inline void
+set_first(struct goc_waitq *q, struct goc_sudog *sg)
+{
+	__atomic_store_n(&q->first, sg, __ATOMIC_RELAXED);
+}
+
+void
+goc__waitq_enqueue(struct goc_waitq *q, struct goc_sudog *sg)
+{
+	sg->next = NULL;
+	struct goc_sudog *x = q->last;
+	if (x == NULL) {
+		sg->prev = NULL;
+		set_first(q, sg);
+		q->last = sg;
+		return;
+	}
+	sg->prev = x;
+	x->next = sg;
+	q->last = sg;
+}
+
+struct goc_sudog *
+goc__waitq_dequeue(struct goc_waitq *q)
+{
+	for (;;) {
+		struct goc_sudog *sg = q->first;
+		if (sg == NULL)
+			return NULL;
+		struct goc_sudog *y = sg->next;
+		if (y == NULL) {
+			set_first(q, NULL);
+			q->last = NULL;
+		} else {
+			y->prev = NULL;
+			set_first(q, y);
+			sg->next = NULL;
+		}
+		/*
+		 * A select waiter is claimed by exactly one channel: whoever
+		 * wins the CAS completes it; a loser has already dropped the
+		 * sudog from this queue and looks at the next one. Seq_cst is
+		 * the default; the CAS is the point two channels race on.
+		 */
+		if (sg->isselect) {
+			uint32_t zero = 0;
+			if (!__atomic_compare_exchange_n(
+				    &sg->g->selectdone, &zero, 1, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+				continue;
+		}
+		return sg;
+	}
+}
+
+void
+goc__waitq_remove(struct goc_waitq *q, struct goc_sudog *sg)
+{
+	struct goc_sudog *x = sg->prev, *y = sg->next;
+	if (x != NULL) {
+		if (y != NULL) {
+			x->next = y;
+			y->prev = x;
+		} else {
+			x->next = NULL;
+			q->last = x;
+		}
+	} else if (y != NULL) {
+		y->prev = NULL;
+		set_first(q, y);
+	} else if (q->first == sg) {
+		set_first(q, NULL);
+		q->last = NULL;
+	} else {
+		/* Not queued: a losing dequeuer already dropped it. */
+		return;
+	}
+	sg->next = NULL;
+	sg->prev = NULL;
+}
+
+/* ---- locked steps ----------------------------------------------------- */
+
+static inline void *
+slot(struct goc_hchan *c, uint64_t i)
+{
+	return c->buf + i * c->elemsize;
+}
+
+static inline void
+copy_elem(struct goc_hchan *c, void *dst, const void *src)
+{
+	if (c->elemsize != 0 && dst != NULL)
+		memcpy(dst, src, c->elemsize);
+}
+
+void
+goc__chan_zero(struct goc_hchan *c, void *ep)
+{
+	if (c->elemsize != 0 && ep != NULL)
+		memset(ep, 0, c->elemsize);
+}
+
+/* Relaxed store of qcount: see full()/empty(). */
+static inline void
+set_qcount(struct goc_hchan *c, uint64_t n)
+{
+	__atomic_store_n(&c->qcount, n, __ATOMIC_RELAXED);
+}
+
+void
+goc__chan_buf_put(struct goc_hchan *c, const void *ep)
+{
+	copy_elem(c, slot(c, c->sendx), ep);
+	if (++c->sendx == c->dataqsiz)
+		c->sendx = 0;
+	set_qcount(c, c->qcount + 1);
+}
+
+void
+goc__chan_buf_take(struct goc_hchan *c, void *ep)
+{
+	copy_elem(c, ep, slot(c, c->recvx));
+	if (++c->recvx == c->dataqsiz)
+		c->recvx = 0;
+	set_qcount(c, c->qcount - 1);
+}
+
+/*
+ * Go's send(): a receiver is waiting, so the value goes straight from
+ * the sender's memory into the receiver's (stack-to-stack for goroutines;
+ * stacks never move). The buffer must be empty.
+ */
+struct goc_g *
+goc__chan_send_direct(struct goc_hchan *c, struct goc_sudog *sg, const void *ep)
+{
+	copy_elem(c, sg->elem, ep);
+	sg->elem = NULL;
+	sg->success = true;
+	sg->g->param = sg;
+	return sg->g;
+}
+
+/*
+ * Go's recv(): a sender is waiting. Unbuffered: copy from the sender.
+ * Buffered (then full): take the head, put the sender's value at the
+ * tail, which is the slot just freed.
+ */
+struct goc_g *
+goc__chan_recv_direct(struct goc_hchan *c, struct goc_sudog *sg, void *ep)
+{
+	if (c->dataqsiz == 0) {
+		copy_elem(c, ep, sg->elem);
+	} else {
+		void *qp = slot(c, c->recvx);
+		copy_elem(c, ep, qp);
+		copy_elem(c, qp, sg->elem);
+		if (++c->recvx == c->dataqsiz)
+			c->recvx = 0;
+		c->sendx = c->recvx;
+	}
+	sg->elem = NULL;
+	sg->success = true;
+	sg->g->param = sg;
+	return sg->g;
+}
+
+/* ---- lock-free checks (Go's full and empty) --------------------------- */
+
+/*
+ * full reports whether a send would block. The reads are relaxed and
+ * may be stale; each is one untorn word, so the answer was true at some
+ * moment during the call, which is all a failing non-blocking send
+ * claims (Go's argument in chansend).
+ */
+static inline bool
+full(struct goc_hchan *c)
+{
+	if (c->dataqsiz == 0)
+		return __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) ==
+		       NULL;
+	return __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) == c->dataqsiz;
+}
+
+/*
+ * empty reports whether a receive would block. Acquire so that the load
+ * of closed that follows in chanrecv's fast path cannot be performed
+ * before it (Go relies on the order: empty, then closed).
+ */
+static inline bool
+empty(struct goc_hchan *c)
+{
+	if (c->dataqsiz == 0)
+		return __atomic_load_n(&c->sendq.first, __ATOMIC_ACQUIRE) ==
+		       NULL;
+	return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* ---- parking ---------------------------------------------------------- */
+
+/* park's unlock step: runs on g0 (or the foreign thread) once the G is
+ * WAITING, so a waker that takes the lock sees a fully parked G. */
+static bool
+chanparkcommit(struct goc_g *gp, void *lock)
+{
+	(void)gp;
+	goc__unlock(lock);
+	return true;
+}
+
+void
+goc__block_forever(enum goc_waitreason reason)
+{
+	for (;;)
+		goc__park(NULL, NULL, reason);
+}
+
+/* ---- send ------------------------------------------------------------- */
+
+bool
+goc__chansend(struct goc_hchan *c, const void *ep, bool block)
+{
+	if (c == NULL) {
+		if (!block)
+			return false;
+		goc__block_forever(GOC_WAIT_CHAN_SEND_NIL);
+	}
+	/*
+	 * Fast path: a non-blocking send on an open, full channel fails
+	 * without the lock. Relaxed reads (Go's argument): closed is read
+	 * first; if it is seen open and the channel is then seen full, at
+	 * the moment of the full() read the channel was both open (it never
+	 * reopens) and full, so failing is linearizable there.
+	 */
+	if (!block && __atomic_load_n(&c->closed, __ATOMIC_RELAXED) == 0 &&
+	    full(c))
+		return false;
+
+	goc__lock(&c->lock);
+	if (c->closed != 0) {
+		goc__unlock(&c->lock);
+		goc_panic("send on closed channel");
+	}
+	struct goc_sudog *sg = goc__waitq_dequeue(&c->recvq);
+	if (sg != NULL) {
+		struct goc_g *gp = goc__chan_send_direct(c, sg, ep);
+		goc__unlock(&c->lock);
+		goc__ready(gp);
+		return true;
+	}
+	if (c->qcount < c->dataqsiz) {
+		goc__chan_buf_put(c, ep);
+		goc__unlock(&c->lock);
+		return true;
+	}
+	if (!block) {
+		goc__unlock(&c->lock);
+		return false;
+	}
+
+	struct goc_g *gp = goc__chan_curg();
+	struct goc_sudog me = {0};
+	me.g = gp;
+	me.elem = (void *)ep;
+	me.c = c;
+	gp->param = NULL;
+	goc__waitq_enqueue(&c->sendq, &me);
+	goc__park(chanparkcommit, &c->lock, GOC_WAIT_CHAN_SEND);
+	/* Woken by a receiver (success) or by close. */
+	if (!me.success)
+		goc_panic("send on closed channel");
+	return true;
+}
+
+void
+goc_chan_send(goc_chan_t *c, const void *elem)
+{
+	goc__chansend(goc__hchan(c), elem, true);
+}
+
+bool
+goc_chan_try_send(goc_chan_t *c, const void *elem)
+{
+	return goc__chansend(goc__hchan(c), elem, false);
+}
+
+/* ---- receive ---------------------------------------------------------- */
+
+int
+goc__chanrecv(struct goc_hchan *c, void *ep, bool block)
+{
+	if (c == NULL) {
+		if (!block)
+			return GOC_CHAN_WOULDBLOCK;
+		goc__block_forever(GOC_WAIT_CHAN_RECEIVE_NIL);
+	}
+	/*
+	 * Fast path: a non-blocking receive on an empty channel. If it is
+	 * open, fail (empty and open at the moment of the acquire load in
+	 * empty(), since closed never goes back to 0). If it is closed,
+	 * look again: a value sent before the close must still be
+	 * delivered (Go's re-check). The acquire load of closed pairs with
+	 * the store-release in goc_chan_close, so everything before the
+	 * close, including the last sends, is visible to the re-check, and
+	 * the close is synchronized before this receive.
+	 */
+	if (!block && empty(c)) {
+		if (__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE) == 0)
+			return GOC_CHAN_WOULDBLOCK;
+		if (empty(c)) {
+			goc__chan_zero(c, ep);
+			return GOC_CHAN_CLOSED;
+		}
+	}
+
+	goc__lock(&c->lock);
+	if (c->closed != 0 && c->qcount == 0) {
+		goc__unlock(&c->lock);
+		goc__chan_zero(c, ep);
+		return GOC_CHAN_CLOSED;
+	}
+	struct goc_sudog *sg = goc__waitq_dequeue(&c->sendq);
+	if (sg != NULL) {
+		struct goc_g *gp = goc__chan_recv_direct(c, sg, ep);
+		goc__unlock(&c->lock);
+		goc__ready(gp);
+		return GOC_CHAN_OK;
+	}
+	if (c->qcount > 0) {
+		goc__chan_buf_take(c, ep);
+		goc__unlock(&c->lock);
+		return GOC_CHAN_OK;
+	}
+	if (!block) {
+		goc__unlock(&c->lock);
+		return GOC_CHAN_WOULDBLOCK;
+	}
+
+	struct goc_g *gp = goc__chan_curg();
+	struct goc_sudog me = {0};
+	me.g = gp;
+	me.elem = ep;
+	me.c = c;
+	gp->param = NULL;
+	goc__waitq_enqueue(&c->recvq, &me);
+	goc__park(chanparkcommit, &c->lock, GOC_WAIT_CHAN_RECEIVE);
+	/* The sender or close has filled (or zeroed) *ep already. */
+	return me.success ? GOC_CHAN_OK : GOC_CHAN_CLOSED;
+}
+
+bool
+goc_chan_recv(goc_chan_t *c, void *elem)
+{
+	return goc__chanrecv(goc__hchan(c), elem, true) == GOC_CHAN_OK;
+}
+
+int
+goc_chan_try_recv(goc_chan_t *c, void *elem)
+{
+	return goc__chanrecv(goc__hchan(c), elem, false);
+}
+
+/* ---- close ------------------------------------------------------------ */
+
+void
+goc_chan_close(goc_chan_t *cc)
+{
+	struct goc_hchan *c = goc__hchan(cc);
+	if (c == NULL)
+		goc_panic("close of nil channel");
+
+	goc__lock(&c->lock);
+	if (c->closed != 0) {
+		goc__unlock(&c->lock);
+		goc_panic("close of closed channel");
+	}
+	/* Release pairs with the acquire load in chanrecv's fast path. */
+	__atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
+
+	/* Collect every waiter through schedlink (unused while WAITING). */
+	struct goc_g *list = NULL;
+	struct goc_sudog *sg;
+	while ((sg = goc__waitq_dequeue(&c->recvq)) != NULL) {
+		goc__chan_zero(c, sg->elem);
+		sg->elem = NULL;
+		sg->success = false;
+		sg->g->param = sg;
+		sg->g->schedlink = list;
+		list = sg->g;
+	}
+	while ((sg = goc__waitq_dequeue(&c->sendq)) != NULL) {
+		sg->elem = NULL;
+		sg->success = false;
+		sg->g->param = sg;
+		sg->g->schedlink = list;
+		list = sg->g;
+	}
+	goc__unlock(&c->lock);
+
+	while (list != NULL) {
+		struct goc_g *gp = list;
+		list = gp->schedlink;
+		gp->schedlink = NULL;
+		goc__ready(gp);
+	}
+}
+
+/* ---- len, cap --------------------------------------------------------- */
+
+size_t
+goc_chan_len(goc_chan_t *cc)
+{
+	struct goc_hchan *c = goc__hchan(cc);
+	if (c == NULL || c->timer)
+		return 0;
+	/* Relaxed: a snapshot, as Go's len(ch) (a plain racy read there). */
+	return (size_t)__atomic_load_n(&c->qcount, __ATOMIC_RELAXED);
+}
+
+size_t
+goc_chan_cap(goc_chan_t *cc)
+{
+	struct goc_hchan *c = goc__hchan(cc);
+	if (c == NULL || c->timer)
+		return 0;
+	return (size_t)c->dataqsiz;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The channel structure (Go 1.25 runtime/chan.go hchan and waitq) and
+ * the helpers chan.c, select.c and timerchan.c share. The public
+ * goc_chan_t is this struct; see docs/design/channels.md.
+ */
+#ifndef GOC_CHAN_CHAN_H
+#define GOC_CHAN_CHAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "goconc/chan.h"
+#include "sched/lock.h"
+#include "sched/runtime2.h"
+
+/* A FIFO of waiting sudogs (Go's waitq), doubly linked for O(1) unlink. */
+struct goc_waitq {
+	/* (lock; atomic store) read lock-free by the non-blocking fast
+	 * paths of an unbuffered channel (full/empty). */
+	struct goc_sudog *first;
+	struct goc_sudog *last; /* (lock) */
+};
+
+/*
+ * Invariants, all under lock:
+ *  - sendq and recvq are never both non-empty (a waiter on one side
+ *    would have been matched by the arrival on the other), except that
+ *    one select goroutine may sit on both sides of one channel.
+ *  - Buffered: qcount > 0 implies recvq holds no waiter that could
+ *    proceed, and qcount < dataqsiz implies sendq is empty.
+ *  - closed changes from 0 to 1 exactly once; once closed, sendq and
+ *    recvq are empty (close woke everybody) and stay empty.
+ *  - sendx == (recvx + qcount) % dataqsiz.
+ */
+struct goc_hchan {
+	uint64_t qcount;   /* (lock; atomic store) read by fast paths */
+	uint64_t dataqsiz; /* (immutable) capacity in elements */
+	char *buf;         /* (immutable) dataqsiz slots of elemsize */
+	uint32_t elemsize; /* (immutable) < 65536 */
+	uint32_t closed;   /* (lock; atomic store-release) fast paths read */
+	bool timer;        /* (immutable) a timer's channel: len/cap read 0 */
+	uint64_t sendx;    /* (lock) next slot to fill */
+	uint64_t recvx;    /* (lock) next slot to drain */
+	struct goc_waitq recvq; /* (lock) parked receivers */
+	struct goc_waitq sendq; /* (lock) parked senders */
+	/* Runtime lock (Go's hchan.lock): guards the fields tagged (lock).
+	 * Several are held at once only by select, taken in address order
+	 * (sellock). Waiters are dequeued and marked under it, and readied
+	 * only after it is released. */
+	struct goc_rtlock lock;
+	uint64_t refs; /* (atomic) references; the last release frees */
+};
+
+static inline struct goc_hchan *
+goc__hchan(goc_chan_t *c)
+{
+	return (struct goc_hchan *)(void *)c;
+}
+
+/* The current goroutine, or a foreign thread's stand-in. */
+static inline struct goc_g *
+goc__chan_curg(void)
+{
+	struct goc_g *gp = goc__getg();
+	return gp != NULL ? gp : goc__foreign_g();
+}
+
+void goc__waitq_enqueue(struct goc_waitq *q, struct goc_sudog *sg);
+struct goc_sudog *goc__waitq_dequeue(struct goc_waitq *q);
+void goc__waitq_remove(struct goc_waitq *q, struct goc_sudog *sg);
+
+/*
+ * Locked steps of a channel operation, shared by chan.c and select.c.
+ * Each is called with c->lock held, leaves it held, and returns the G to
+ * ready (after the caller has unlocked) or NULL.
+ */
+struct goc_g *goc__chan_send_direct(struct goc_hchan *c, struct goc_sudog *sg,
+				    const void *ep);
+struct goc_g *goc__chan_recv_direct(struct goc_hchan *c, struct goc_sudog *sg,
+				    void *ep);
+void goc__chan_buf_put(struct goc_hchan *c, const void *ep);
+void goc__chan_buf_take(struct goc_hchan *c, void *ep);
+void goc__chan_zero(struct goc_hchan *c, void *ep);
+
+/* Channel ops with a block flag (Go's chansend/chanrecv). */
+bool goc__chansend(struct goc_hchan *c, const void *ep, bool block);
+int goc__chanrecv(struct goc_hchan *c, void *ep, bool block);
+
+/* A channel for a timer: cap 1 internally, len/cap read 0. */
+struct goc_hchan *goc__chan_make_timer(size_t elem_size);
+
+/* Parks forever (Go's gopark(nil, nil, ...) on a nil channel). */
+GOC_NORETURN void goc__block_forever(enum goc_waitreason reason);
+
+#endif /* GOC_CHAN_CHAN_H */
