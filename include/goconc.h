@@ -12,6 +12,7 @@
 #include <goconc/atomic.h>
 #include <goconc/ring.h>
 #include <goconc/sched.h>
+#include <goconc/sync.h>
 #include <goconc/chan.h>
 #include <goconc/select.h>
 

@@ -26,4 +26,5 @@ libgoconc_la_LDFLAGS = -version-info $(GOC_LT_VERSION) $(GOC_SAN_CFLAGS)
 
 include src/lf/local.mk
 include src/sched/local.mk
+include src/sync/local.mk
 include src/chan/local.mk

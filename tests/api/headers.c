@@ -13,6 +13,8 @@ int goc_test_hdr_common(void);
 int goc_test_hdr_atomic(void);
 int goc_test_hdr_ring(void);
 int goc_test_hdr_sched(void);
+int goc_test_hdr_sync(void);
+int goc_test_cxx_sync(void);
 int goc_test_hdr_chan(void);
 int goc_test_hdr_select(void);
 int goc_test_cxx_select(void);
@@ -24,6 +26,7 @@ GOC_TEST(headers_compile_alone_as_c)
 	expect_int_eq(goc_test_hdr_atomic(), 1);
 	expect_int_eq(goc_test_hdr_ring(), 1);
 	expect_int_eq(goc_test_hdr_sched(), 1);
+	expect_int_eq(goc_test_hdr_sync(), 1);
 	expect_int_eq(goc_test_hdr_chan(), 1);
 	expect_int_eq(goc_test_hdr_select(), 1);
 }
@@ -31,6 +34,7 @@ GOC_TEST(headers_compile_alone_as_c)
 GOC_TEST(headers_work_from_cxx)
 {
 	expect_int_eq(goc_test_cxx_atomics(), 1);
+	expect_int_eq(goc_test_cxx_sync(), 1);
 	expect_int_eq(goc_test_cxx_select(), 1);
 }
 

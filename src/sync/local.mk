@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Go's sync package (src/sync/): the semaphore table and the primitives.
+libgoconc_internal_la_SOURCES += \
+	src/sync/sema.c \
+	src/sync/mutex.c \
+	src/sync/rwmutex.c \
+	src/sync/waitgroup.c \
+	src/sync/once.c \
+	src/sync/cond.c
+noinst_HEADERS += src/sync/sema.h
+goconcinclude_HEADERS += include/goconc/sync.h
+
+API_TESTS += tests/api/sync
+tests_api_sync_SOURCES = tests/api/sync.c
+tests_api_sync_LDADD = $(API_LDADD)
+UNIT_TESTS += tests/unit/sema
+tests_unit_sema_SOURCES = tests/unit/sema.c
+DEATH_TESTS += tests/death/sync
+tests_death_sync_SOURCES = tests/death/sync.c
+tests_death_sync_LDADD = $(API_LDADD)
