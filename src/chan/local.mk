@@ -17,3 +17,12 @@ tests_api_timer_LDADD = $(API_LDADD)
 DEATH_TESTS += tests/death/chan
 tests_death_chan_SOURCES = tests/death/chan.c
 tests_death_chan_LDADD = $(UNIT_LDADD)
+
+STRESS_TESTS += stress/chan
+stress_chan_SOURCES = stress/chan.c
+stress_chan_LDADD = $(API_LDADD)
+
+BENCHES += bench/chan
+bench_chan_SOURCES = bench/chan.c
+bench_chan_LDADD = $(BENCH_LDADD)
+EXTRA_DIST += bench/go/chan_test.go

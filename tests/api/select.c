@@ -384,16 +384,11 @@ nbs_main(void *arg)
 			int v;
 			/* One of c1/c2 is always ready during the select:
 			 * c1 is drained only after c2 is readied. */
-			if (variant == 0) {
-				goc_case_t cs[] = {GOC_RECV(x.c1, &v),
-						   GOC_SEND(x.c2, &(int){1})};
-				goc_select(cs, 2);
+			if (variant == 0)
+				goc_chan_send(x.c2, &(int){1});
+			else
 				goc_chan_close(x.c2);
-				goc_chan_try_recv(x.c1, &v);
-			} else {
-				goc_chan_close(x.c2);
-				goc_chan_recv(x.c1, &v);
-			}
+			goc_chan_try_recv(x.c1, &v);
 			int ok;
 			goc_chan_recv(x.done, &ok);
 			bad += !ok;
@@ -455,6 +450,7 @@ GOC_TEST(select3_nil_and_ready_cases)
 struct s7 {
 	goc_chan_t *c;
 	int style;
+	goc_chan_t *done; /* the sender is out of its select: release c */
 };
 
 static void
@@ -473,6 +469,7 @@ s7_send(void *arg)
 		goc_select(cs, 2);
 	}
 	goc_chan_release(dummy);
+	goc_chan_send(x->done, NULL);
 }
 
 static int
@@ -501,12 +498,14 @@ select7_main(void *arg)
 		for (int rs = 0; rs < 3; rs++) {
 			for (int order = 0; order < 2; order++) {
 				struct s7 x = {goc_chan_make(sizeof(int), 0),
-					       ss};
+					       ss, goc_chan_make(0, 0)};
 				goc_go(s7_send, &x);
 				if (order)
 					yield_some(); /* sender parks first */
 				expect_int_eq(s7_recv(x.c, rs), 42);
+				goc_chan_recv(x.done, NULL);
 				goc_chan_release(x.c);
+				goc_chan_release(x.done);
 			}
 		}
 	}
