@@ -18,3 +18,8 @@ tests_unit_sema_SOURCES = tests/unit/sema.c
 DEATH_TESTS += tests/death/sync
 tests_death_sync_SOURCES = tests/death/sync.c
 tests_death_sync_LDADD = $(API_LDADD)
+
+BENCHES += bench/sync
+bench_sync_SOURCES = bench/sync.c
+bench_sync_LDADD = $(BENCH_LDADD)
+EXTRA_DIST += bench/go/sync_test.go
