@@ -269,11 +269,10 @@ sync_main(void *arg)
 
 GOC_BENCH(ChanSync)
 {
-	/* Go: procs = 2; N = b.N / CallsPerSched / procs * procs; each
-	 * decrement takes one batch (the count goes one below zero per
-	 * worker). */
+	/* Go: procs = 2; N = b.N / CallsPerSched / procs * procs batches,
+	 * an even number, so the two workers pair up. */
 	struct sync_args a;
-	goc_atomic_int64_store(&a.n, b->n / CALLS_PER_SCHED / 2 * 2 - 1);
+	goc_atomic_int64_store(&a.n, b->n / CALLS_PER_SCHED / 2 * 2);
 	a.c = goc_chan_make(0, 2);
 	a.myc = goc_chan_make(sizeof(int), 0);
 	int old = goc_maxprocs(b->procs);
