@@ -26,30 +26,34 @@
  *    the index to empty); finding an empty entry of an older cycle it
  *    moves the entry to cycle(h), so the late enqueuer of ticket h fails
  *    and retries; finding an older cycle's value it clears the safe bit,
- *    so no enqueuer of a later cycle fills the entry once that value is
- *    gone unless head shows its dequeuer is still to come.
+ *    so that no enqueuer of a later cycle fills the entry once that value
+ *    is gone, unless head shows that its dequeuer is still to come.
  * Nobody waits for anybody: a dequeuer that finds its entry not yet
  * filled spins a bounded number of times, then moves on.
  *
- * Empty rings: a dequeue that finds nothing decrements threshold; every
+ * Empty rings. A dequeue that finds nothing decrements threshold; every
  * successful enqueue resets it to 3n - 1, which bounds the failed
- * dequeues that can pass while some value is still in the ring (the
- * paper's livelock argument). With threshold < 0 a dequeue answers
- * "empty" after a single load. Before taking a ticket, a dequeue peeks at
- * the entry of the current head ticket: when that is not ready and tail
- * <= head, the ring is empty without burning a ticket, so an idle
- * consumer polls read-only instead of writing the producers' lines.
+ * dequeues that can pass while a value is still in the ring (the paper's
+ * livelock argument). With threshold < 0 a dequeue answers "empty" after
+ * one load. Before taking a ticket, a dequeue also peeks at the entry of
+ * the current head ticket: when that is not ready and tail <= head, the
+ * ring is empty without burning a ticket, so that a consumer polling an
+ * empty ring only reads, and never writes the producers' lines.
  *
- * Layout: head, threshold and tail of each ring sit on their own
- * GOC_CACHELINE-sized lines; map() rotates the ticket's entry bits so
- * that consecutive tickets land GOC_CACHELINE bytes apart, and the free
- * ring hands out data indices in an order spread the same way, so
- * neighbouring operations never share a line. Capacity is a power of two,
- * 1 to 2^30; a ring of capacity n takes 40n bytes plus a few lines.
+ * Layout. head, threshold and tail of each ring sit on lines of their own
+ * (GOC_CACHELINE). map() keeps runs of RING_GROUP consecutive tickets in
+ * one hardware line and puts consecutive runs a padding unit apart (SCQ's
+ * remap, which with runs of 1 spreads every ticket); the free ring hands
+ * out data indices a padding unit apart. Runs of 8 measured best for one
+ * producer and one consumer on the 2-CPU CI machine (the two stay apart
+ * and move a line once per run), and neighbouring tickets of concurrent
+ * threads still land on different lines in groups.
+ *
+ * Capacity is a power of two from 1 to 2^30; a ring of capacity n takes
+ * 40n bytes (2 x 2n entries, n data slots) plus a few lines.
  */
 #include "config.h"
 
-#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,11 +74,12 @@
  *    gave it out and before aq takes it) and read only by the pop that
  *    holds i (after aq gave it out and before fq takes it back). So data
  *    needs no atomics: the entry CAS that publishes i to the other ring is
- *    a release and the load that takes it out is an acquire.
+ *    a release, and the load that takes it out is an acquire.
  *  - head and tail only grow (64-bit tickets: no wrap in practice); an
  *    entry's cycle only grows; the index of an entry of a given cycle is
- *    set once (by the enqueuer of that cycle) and cleared once.
- *  - threshold < 0 implies the ring was empty at some point after the
+ *    set once (by the enqueuer of that cycle) and cleared once (by its
+ *    dequeuer).
+ *  - threshold < 0 implies the ring was empty at some moment after the
  *    last successful enqueue reset it.
  *
  * Memory order. SCQ's proofs assume sequential consistency across head,
@@ -82,33 +87,20 @@
  * and threshold, and every load of them that an emptiness decision
  * compares across locations, is seq_cst: on x86_64 a locked instruction is
  * a full barrier whatever order is asked, and on aarch64 acq_rel and
- * seq_cst read-modify-writes are the same LSE/LL-SC forms, so this costs
- * nothing over acq_rel where it matters. Entries are weaker, each use
- * justified where it occurs: their loads are acquire (they take the
- * index, and the data it guards, from the release CAS that wrote it); the
- * CASes that write them are acq_rel; the fetch-or that consumes one is
- * relaxed.
+ * seq_cst read-modify-writes are the same LSE or LL/SC forms, so this
+ * costs nothing over acq_rel. Entries are weaker, each use justified
+ * where it occurs: loads are acquire (they take an index, and the data it
+ * guards, from the release CAS that wrote it), the CASes that write them
+ * are acq_rel, and the fetch-or that consumes one is relaxed.
  */
 
-/* Dequeue spins this many times for an enqueuer that holds its ticket. */
+/* A dequeue spins this many times for an enqueuer that holds its ticket. */
 #define RING_SPIN 64
 
-/*
- * map() keeps runs of RING_GROUP consecutive tickets in neighbouring
- * entries and spreads the runs GOC_CACHELINE bytes apart (SCQ's remap
- * with RING_GROUP 1). A run fills one hardware line, so a producer and a
- * consumer far apart move a line once per RING_GROUP values instead of
- * once per value, while threads that take neighbouring tickets at the
- * same moment still spread over lines in groups.
- */
-#ifndef RING_GROUP
+/* Consecutive tickets per run of entries: 64 bytes, one hardware line. */
 #define RING_GROUP 8
-#endif
-#ifndef RING_DSPREAD
-#define RING_DSPREAD 1
-#endif
 
-/* Index entries (and data pointers) per padding unit. */
+/* Index entries and data pointers per padding unit. */
 #define ENTRIES_PER_LINE (GOC_CACHELINE / sizeof(uint64_t))
 #define DATA_PER_LINE    (GOC_CACHELINE / sizeof(void *))
 
@@ -117,6 +109,19 @@
 _Static_assert((RING_GROUP & (RING_GROUP - 1)) == 0 &&
 		       RING_GROUP <= ENTRIES_PER_LINE,
 	       "RING_GROUP must be a power of two within one line");
+
+/*
+ * A permutation of [0, 2^bits): runs of 2^g neighbours stay together and
+ * consecutive runs land a padding unit apart (a rotation of the run
+ * number). The identity when the whole range fits one unit.
+ */
+struct spread {
+	uint64_t mask;  /* 2^bits - 1 */
+	uint64_t rmask; /* the run number's bits, 0 for the identity */
+	unsigned g;     /* log2 of the run length */
+	unsigned rot;   /* right rotation of the run number ... */
+	unsigned sh;    /* ... and its complement */
+};
 
 /* One SCQ ring of indices. Each counter has its own line. */
 struct scq {
@@ -131,18 +136,16 @@ struct scq {
 
 struct scqd {
 	/* (immutable) written by goc_ring_init, read by every operation */
-	uint64_t *aq_ent; /* 2n entries of aq */
-	uint64_t *fq_ent; /* 2n entries of fq */
-	void **data;      /* n slots, see the invariants */
-	uint64_t cap;     /* n */
-	uint64_t emask;   /* 2n - 1: ticket to entry; also the empty index */
-	uint64_t safe;    /* 2n: the safe bit */
-	uint64_t low;     /* 4n - 1: index and safe bits */
-	int64_t thr_max;  /* 3n - 1 */
-	uint64_t hmask;   /* map(): the run number's bits */
-	unsigned gshift;  /* map(): log2(RING_GROUP) */
-	unsigned rot;     /* map(): run number rotation, or 0 */
-	unsigned spread;  /* map(): 0 when the ring fits one line */
+	uint64_t *aq_ent;   /* 2n entries of aq */
+	uint64_t *fq_ent;   /* 2n entries of fq */
+	void **data;        /* n slots, see the invariants */
+	uint64_t cap;       /* n */
+	uint64_t emask;     /* 2n - 1: the index field; all ones is empty */
+	uint64_t safe;      /* 2n: the safe bit */
+	uint64_t low;       /* 4n - 1: index and safe bits */
+	int64_t thr_max;    /* 3n - 1 */
+	struct spread emap; /* ticket to entry */
+	struct spread dmap; /* the order fq hands out data indices */
 
 	struct scq aq GOC_ALIGNED(GOC_CACHELINE);
 	struct scq fq;
@@ -150,14 +153,34 @@ struct scqd {
 
 void *(*goc__ring_alloc_hook)(size_t align, size_t size);
 
-/* map: ticket to entry, a rotation of the run number (see RING_GROUP). */
+static inline uint64_t
+spread_apply(const struct spread *sp, uint64_t x)
+{
+	uint64_t run;
+
+	x &= sp->mask;
+	run = x >> sp->g;
+	run = (run >> sp->rot) | ((run << sp->sh) & sp->rmask);
+	return (run << sp->g) | (x & (((uint64_t)1 << sp->g) - 1));
+}
+
+static void
+spread_init(struct spread *sp, unsigned bits, unsigned g, unsigned unit)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->mask = ((uint64_t)1 << bits) - 1;
+	sp->g = g < bits ? g : bits;
+	if (bits > unit && unit > sp->g) {
+		sp->sh = unit - sp->g;
+		sp->rot = bits - sp->g - sp->sh;
+		sp->rmask = ((uint64_t)1 << (bits - sp->g)) - 1;
+	}
+}
+
 static inline uint64_t *
 entry_of(const struct scqd *q, uint64_t *ent, uint64_t ticket)
 {
-	uint64_t i = ticket & q->emask, run = i >> q->gshift;
-
-	run = (run >> q->rot) | ((run << q->spread) & q->hmask);
-	return &ent[(run << q->gshift) | (i & (RING_GROUP - 1))];
+	return &ent[spread_apply(&q->emap, ticket)];
 }
 
 /*
@@ -177,63 +200,67 @@ before(uint64_t a, uint64_t b)
 	return (int64_t)(a - b) < 0;
 }
 
-static void
-scq_enqueue(const struct scqd *q, struct scq *s, uint64_t *ent, uint64_t idx)
+/*
+ * fill tries to put idx into ticket t's entry *p; false when the entry
+ * cannot take it for cycle(t) (a dequeuer of that cycle came first, an
+ * older value is still there, or the entry is unsafe and t's dequeuer has
+ * gone by), and the enqueuer must take another ticket.
+ */
+static bool
+fill(const struct scqd *q, struct scq *s, uint64_t *p, uint64_t t, uint64_t idx)
 {
-	for (;;) {
-		/* seq_cst: the ticket order is what dequeuers compare head
-		 * and tail against (see the memory-order note above). */
-		uint64_t t = __atomic_fetch_add(&s->tail, 1, __ATOMIC_SEQ_CST);
-		uint64_t tc = cycle_tag(q, t);
-		uint64_t *p = entry_of(q, ent, t);
-		/*
-		 * Nearly always the entry is still empty and safe from the
-		 * previous cycle: try that value first, so that the common
-		 * case is one read-modify-write of the line (a load first
-		 * would fetch it shared, then upgrade it).
-		 */
-		uint64_t e = cycle_tag(q, t - 2 * q->cap);
+	uint64_t tc = cycle_tag(q, t);
+	/*
+	 * Nearly always the entry is still empty and safe from the previous
+	 * cycle: try that value first, so that the common case is one
+	 * read-modify-write of the line (a load first would fetch it
+	 * shared, then upgrade it).
+	 */
+	uint64_t e = cycle_tag(q, t - 2 * q->cap);
 
-		for (;;) {
-			/* Release publishes idx and data[idx] to the
-			 * dequeuer's acquire load. Acquire on failure: the
-			 * unsafe case below reads head, which must see the
-			 * ticket of the dequeuer whose acq_rel CAS cleared
-			 * the safe bit. */
-			if (__atomic_compare_exchange_n(
-				    p, &e, tc ^ q->emask ^ idx, false,
-				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-				/* seq_cst, as in the paper: the reset is
-				 * ordered after the entry CAS for dequeuers
-				 * that count failures against it. */
-				if (__atomic_load_n(&s->threshold,
-						    __ATOMIC_SEQ_CST) !=
-				    q->thr_max)
-					__atomic_store_n(&s->threshold,
-							 q->thr_max,
-							 __ATOMIC_SEQ_CST);
-				return;
-			}
-			uint64_t ec = e | q->low;
-			if (!before(ec, tc))
-				break; /* a dequeuer of our cycle was here */
-			if (e != ec) {
-				if (e != (ec ^ q->safe))
-					break; /* an older value is still here
-						*/
-				/* Unsafe: usable only while our dequeuer is
-				 * still to come. seq_cst: compared with the
-				 * ticket order (see above). */
-				uint64_t h = __atomic_load_n(&s->head,
-							     __ATOMIC_SEQ_CST);
-				if ((int64_t)(h - t) > 0)
-					break;
-			}
+	for (;;) {
+		/* Release publishes idx and data[idx] to the dequeuer's
+		 * acquire load. Acquire on failure: the unsafe case below
+		 * reads head, which must see the ticket of the dequeuer
+		 * whose acq_rel CAS cleared the safe bit. */
+		if (__atomic_compare_exchange_n(p, &e, tc ^ q->emask ^ idx,
+						false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return true;
+		uint64_t ec = e | q->low;
+		if (!before(ec, tc))
+			return false; /* a dequeuer of our cycle came */
+		if (e == (ec ^ q->safe)) {
+			/* Empty but unsafe: usable only while our dequeuer
+			 * is still to come. seq_cst: compared with the
+			 * ticket order (see the memory-order note). */
+			uint64_t h =
+				__atomic_load_n(&s->head, __ATOMIC_SEQ_CST);
+			if ((int64_t)(h - t) > 0)
+				return false;
+		} else if (e != ec) {
+			return false; /* an older value is still here */
 		}
 	}
 }
 
-/* A dequeuer that overtook tail moves it up to head (SCQ catchup). */
+static void
+scq_enqueue(const struct scqd *q, struct scq *s, uint64_t *ent, uint64_t idx)
+{
+	uint64_t t;
+
+	/* seq_cst: the ticket order is what dequeuers compare head and tail
+	 * against (see the memory-order note above). */
+	do
+		t = __atomic_fetch_add(&s->tail, 1, __ATOMIC_SEQ_CST);
+	while (!fill(q, s, entry_of(q, ent, t), t, idx));
+	/* seq_cst, as in the paper: the reset is ordered after the entry
+	 * CAS for the dequeuers that count failures against it. */
+	if (__atomic_load_n(&s->threshold, __ATOMIC_SEQ_CST) != q->thr_max)
+		__atomic_store_n(&s->threshold, q->thr_max, __ATOMIC_SEQ_CST);
+}
+
+/* A dequeuer that overtook tail moves it up to head (SCQ's catchup). */
 static void
 catch_up(struct scq *s, uint64_t t, uint64_t h)
 {
@@ -265,6 +292,73 @@ maybe_empty(const struct scqd *q, struct scq *s, uint64_t *ent)
 	return (int64_t)(__atomic_load_n(&s->tail, __ATOMIC_SEQ_CST) - h) <= 0;
 }
 
+/* An enqueuer holds ticket h but has not filled its entry yet. */
+static inline bool
+enqueuer_due(struct scq *s, uint64_t h)
+{
+	/* seq_cst: compared with head's ticket order. */
+	return (int64_t)(__atomic_load_n(&s->tail, __ATOMIC_SEQ_CST) - h) > 0;
+}
+
+/*
+ * settle takes the index in ticket h's entry *p, or, when the entry has
+ * none for cycle(h), leaves it such that no enqueuer fills it for
+ * cycle(h) any more; it returns the index, or -1.
+ */
+static int64_t
+settle(const struct scqd *q, struct scq *s, uint64_t *p, uint64_t h)
+{
+	uint64_t hc = cycle_tag(q, h);
+	/* Acquire pairs with the enqueuer's release CAS: the index and
+	 * data[index] it published. */
+	uint64_t e = __atomic_load_n(p, __ATOMIC_ACQUIRE), ne;
+	unsigned spins = 0;
+
+	for (;;) {
+		uint64_t ec = e | q->low;
+
+		if (ec == hc) {
+			/* Ours. Relaxed: the acquire load took the index;
+			 * this only marks the entry consumed, and the
+			 * entry's next writer (a later cycle's enqueuer)
+			 * needs nothing from us but the entry itself. */
+			__atomic_fetch_or(p, q->emask, __ATOMIC_RELAXED);
+			return (int64_t)(e & q->emask);
+		}
+		if (!before(ec, hc))
+			return -1; /* we are a whole cycle late */
+		if ((e | q->safe) != ec) {
+			/* An older cycle's value whose dequeuer is not done:
+			 * leave it, but clear the safe bit. */
+			ne = e & ~q->safe;
+			if (ne == e)
+				return -1;
+		} else {
+			/* Empty, older cycle. An enqueuer holding ticket h
+			 * is about to fill it: give it a bounded number of
+			 * tries, then close the entry for this cycle (that
+			 * enqueuer then takes another ticket). */
+			if (spins == 0 && !enqueuer_due(s, h))
+				spins = RING_SPIN;
+			if (spins < RING_SPIN) {
+				spins++;
+				goc_arch_pause();
+				e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+				continue;
+			}
+			ne = hc ^ (~e & q->safe); /* cycle(h), safe kept */
+		}
+		/* acq_rel: release so that an enqueuer that reads the
+		 * unsafe mark also sees our head ticket (scq_enqueue);
+		 * acquire on failure because the retry may take an index
+		 * from the new value. */
+		if (__atomic_compare_exchange_n(p, &e, ne, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return -1;
+	}
+}
+
 /* scq_dequeue returns the oldest index, or -1 when the ring is empty. */
 static int64_t
 scq_dequeue(const struct scqd *q, struct scq *s, uint64_t *ent)
@@ -277,68 +371,10 @@ scq_dequeue(const struct scqd *q, struct scq *s, uint64_t *ent)
 
 	for (;;) {
 		uint64_t h = __atomic_fetch_add(&s->head, 1, __ATOMIC_SEQ_CST);
-		uint64_t hc = cycle_tag(q, h);
-		uint64_t *p = entry_of(q, ent, h);
-		/* Acquire pairs with the enqueuer's release CAS: the index
-		 * and data[index] it published. */
-		uint64_t e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
-		unsigned spins = 0;
+		int64_t idx = settle(q, s, entry_of(q, ent, h), h);
 
-		for (;;) {
-			uint64_t ec = e | q->low, ne;
-
-			if (ec == hc) {
-				/* Ours. Relaxed: the acquire load above took
-				 * the index; this only marks the entry
-				 * consumed, and the entry's next writer
-				 * (a later cycle's enqueuer) needs nothing
-				 * from us but the entry itself. */
-				__atomic_fetch_or(p, q->emask,
-						  __ATOMIC_RELAXED);
-				return (int64_t)(e & q->emask);
-			}
-			if (!before(ec, hc))
-				break; /* we are a whole cycle late */
-			if ((e | q->safe) != ec) {
-				/* An older cycle's value, its dequeuer not
-				 * done: leave it, but mark the entry
-				 * unsafe. */
-				ne = e & ~q->safe;
-				if (ne == e)
-					break;
-			} else {
-				/*
-				 * Empty, older cycle. If an enqueuer holds
-				 * ticket h (tail > h) it is about to fill
-				 * the entry: give it a bounded number of
-				 * tries before closing the entry for this
-				 * cycle (its enqueuer then retries).
-				 */
-				if (spins == 0 &&
-				    (int64_t)(__atomic_load_n(
-						      &s->tail,
-						      __ATOMIC_SEQ_CST) -
-					      h) <= 0)
-					spins = RING_SPIN;
-				if (spins < RING_SPIN) {
-					spins++;
-					goc_arch_pause();
-					e = __atomic_load_n(p,
-							    __ATOMIC_ACQUIRE);
-					continue;
-				}
-				ne = hc ^ (~e & q->safe);
-			}
-			/* acq_rel: release so that an enqueuer that reads
-			 * the unsafe mark also sees our head ticket (see
-			 * scq_enqueue); acquire on failure because the
-			 * retry may take an index from the new value. */
-			if (__atomic_compare_exchange_n(p, &e, ne, false,
-							__ATOMIC_ACQ_REL,
-							__ATOMIC_ACQUIRE))
-				break;
-		}
-
+		if (idx >= 0)
+			return idx;
 		/* Ticket h gave nothing. seq_cst: tail against head. */
 		uint64_t t = __atomic_load_n(&s->tail, __ATOMIC_SEQ_CST);
 		if ((int64_t)(t - (h + 1)) <= 0) {
@@ -373,7 +409,7 @@ goc__ring_footprint(size_t capacity)
 		return 0;
 	ent = round_line(2 * capacity * sizeof(uint64_t));
 	data = round_line(capacity * sizeof(void *));
-	if (ent > (SIZE_MAX - data - sizeof(struct scqd)) / 2)
+	if (ent > (SIZE_MAX - data - round_line(sizeof(struct scqd))) / 2)
 		return 0;
 	return round_line(sizeof(struct scqd)) + 2 * ent + data;
 }
@@ -390,23 +426,12 @@ ring_alloc(size_t size)
 	return p;
 }
 
-/* A rotation of the low bits bits of x by shift, spreading neighbours. */
-static uint64_t
-spread_index(uint64_t x, unsigned bits, unsigned shift)
-{
-	uint64_t mask = ((uint64_t)1 << bits) - 1;
-
-	if (bits <= shift)
-		return x & mask;
-	return ((x & mask) >> (bits - shift)) | ((x << shift) & mask);
-}
-
 int
 goc_ring_init(goc_ring_t *r, size_t capacity)
 {
 	struct scqd *q;
 	size_t size, ent_bytes;
-	unsigned order, line_shift;
+	unsigned order;
 
 	if (capacity == 0)
 		goc_panic("goc_ring_init: capacity is 0 (want a power of two "
@@ -437,37 +462,25 @@ goc_ring_init(goc_ring_t *r, size_t capacity)
 	q->low = 4 * capacity - 1;
 	q->thr_max = (int64_t)(3 * capacity - 1);
 	order = log2_exact(capacity);
-	line_shift = log2_exact(ENTRIES_PER_LINE);
-	q->gshift = log2_exact(RING_GROUP);
-	if (order + 1 > line_shift) {
-		/* 2^(order+1-gshift) runs; rotate so that consecutive runs
-		 * are ENTRIES_PER_LINE entries apart. */
-		q->hmask = ((uint64_t)1 << (order + 1 - q->gshift)) - 1;
-		q->spread = line_shift - q->gshift;
-		q->rot = order + 1 - q->gshift - q->spread;
-	} else {
-		q->hmask = (2 * capacity - 1) >> q->gshift;
-	}
+	spread_init(&q->emap, order + 1, log2_exact(RING_GROUP),
+		    log2_exact(ENTRIES_PER_LINE));
+	spread_init(&q->dmap, order, 0, log2_exact(DATA_PER_LINE));
 
-	/* aq: empty, every entry "empty, cycle -1". */
+	/* aq: empty, every entry "empty, safe, cycle -1" (all ones). */
 	memset(q->aq_ent, 0xff, 2 * capacity * sizeof(uint64_t));
 	q->aq.threshold = -1;
 
-	/* fq: tickets 0..n-1 hold the indices in cycle 0, the rest of the
-	 * entries are empty; indices go out spread over the data lines. */
+	/* fq: tickets 0..n-1 hold every index in cycle 0; the other
+	 * entries are empty. */
 	memset(q->fq_ent, 0xff, 2 * capacity * sizeof(uint64_t));
-	for (uint64_t t = 0; t < capacity; t++) {
-		uint64_t i = RING_DSPREAD
-				     ? spread_index(t, order,
-						    log2_exact(DATA_PER_LINE))
-				     : t;
-		*entry_of(q, q->fq_ent, t) = cycle_tag(q, t) ^ q->emask ^ i;
-	}
+	for (uint64_t t = 0; t < capacity; t++)
+		*entry_of(q, q->fq_ent, t) =
+			cycle_tag(q, t) ^ q->emask ^ spread_apply(&q->dmap, t);
 	q->fq.tail = capacity;
 	q->fq.threshold = q->thr_max;
 
-	/* Plain stores: the ring is published to other threads by whatever
-	 * hands them r (a thread start, a release store), per the API. */
+	/* Plain stores: the ring reaches other threads through whatever
+	 * publishes r to them (see ring.h). */
 	r->_impl = q;
 	r->_cap = capacity;
 	return 0;
@@ -511,9 +524,9 @@ size_t
 goc_ring_len(const goc_ring_t *r)
 {
 	const struct scqd *q = r->_impl;
-	/* Relaxed: a snapshot for monitoring, documented as such. Head is
-	 * read first so that a concurrent pop cannot make the difference
-	 * look larger than it was. */
+	/* Relaxed: a snapshot for monitoring (ring.h says so). A pop or
+	 * push between the two loads makes it off by one either way; the
+	 * result is clamped to [0, cap]. */
 	uint64_t h = __atomic_load_n(&q->aq.head, __ATOMIC_RELAXED);
 	uint64_t t = __atomic_load_n(&q->aq.tail, __ATOMIC_RELAXED);
 	int64_t d = (int64_t)(t - h);
