@@ -349,7 +349,7 @@ settle(const struct scqd *q, struct scq *s, uint64_t *p, uint64_t h)
 			ne = hc ^ (~e & q->safe); /* cycle(h), safe kept */
 		}
 		/* acq_rel: release so that an enqueuer that reads the
-		 * unsafe mark also sees our head ticket (scq_enqueue);
+		 * unsafe mark also sees our head ticket (fill());
 		 * acquire on failure because the retry may take an index
 		 * from the new value. */
 		if (__atomic_compare_exchange_n(p, &e, ne, false,
