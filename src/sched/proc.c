@@ -638,7 +638,20 @@ top:;
 		/* Seq_cst: see "The parking protocol" at the top. */
 		if (__atomic_sub_fetch(&s->nmspinning, 1, __ATOMIC_SEQ_CST) < 0)
 			goc__throw("findrunnable: negative nmspinning");
-		/* Re-check every run queue after dropping nmspinning. */
+		/* Re-check the global queue after dropping nmspinning, as
+		 * Go's findrunnable does: a G queued there after our last
+		 * look (goc__ready from a foreign thread, say) had its
+		 * producer's wakep() see us spinning and wake nobody. */
+		goc__lock(&s->lock);
+		struct goc_p *gp2 = s->runqsize != 0 ? goc__pidleget() : NULL;
+		goc__unlock(&s->lock);
+		if (gp2 != NULL) {
+			goc__acquirep(m, gp2);
+			m->spinning = true;
+			__atomic_add_fetch(&s->nmspinning, 1, __ATOMIC_SEQ_CST);
+			goto top;
+		}
+		/* And every local run queue. */
 		for (int32_t i = 0; i < procs; i++) {
 			struct goc_p *v = s->allp[i];
 			if (v == NULL || goc__runq_empty(v))
