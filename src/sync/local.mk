@@ -23,3 +23,7 @@ BENCHES += bench/sync
 bench_sync_SOURCES = bench/sync.c
 bench_sync_LDADD = $(BENCH_LDADD)
 EXTRA_DIST += bench/go/sync_test.go
+
+STRESS_TESTS += stress/sync
+stress_sync_SOURCES = stress/sync.c
+stress_sync_LDADD = $(API_LDADD)
