@@ -245,7 +245,7 @@ on_sigquit(int sig)
 {
 	(void)sig;
 	put(2, "SIGQUIT: quit\n\n");
-	goc__dump_all(2, true);
+	goc_dump();
 	_exit(2);
 }
 

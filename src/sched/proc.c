@@ -245,8 +245,12 @@ pdestroy(struct goc_p *pp)
 	bool inherit;
 	struct goc_g *gp;
 
-	while ((gp = goc__runq_get(pp, &inherit)) != NULL)
+	bool moved = false;
+	while ((gp = goc__runq_get(pp, &inherit)) != NULL) {
 		goc__globrunq_put(gp);
+		moved = true;
+	}
+	int64_t when = __atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE);
 	goc__timers_move(pp, goc__sched.allp[0]);
 	goc__lock(&goc__sched.gflock);
 	while ((gp = pp->gfree) != NULL) {
@@ -268,6 +272,12 @@ pdestroy(struct goc_p *pp)
 		__atomic_store_n(&pp->status, GOC_P_DEAD, __ATOMIC_RELEASE);
 	}
 	goc__unlock(&goc__sched.lock);
+	/* The moved work must not wait for an M that may never come: its
+	 * goroutines went to the global queue, its timers to P 0. */
+	if (moved)
+		goc__wakep();
+	if (when != 0)
+		goc__timer_kick(when);
 }
 
 /* ---- Ms --------------------------------------------------------------- */

@@ -80,7 +80,9 @@ heap_remove(struct goc_p *pp, struct goc_timer *t)
 	int32_t i = t->idx;
 	int32_t last = --pp->ntimers;
 	t->idx = -1;
-	t->p = NULL;
+	/* Release: pairs with the acquire load in goc__timer_del(), which
+	 * reads t->p before taking that P's lock. */
+	__atomic_store_n(&t->p, NULL, __ATOMIC_RELEASE);
 	if (i != last) {
 		heap_set(pp, i, pp->timers[last]);
 		if (i > 0 &&
@@ -104,7 +106,7 @@ heap_push(struct goc_p *pp, struct goc_timer *t)
 		pp->timers = nt;
 		pp->timerscap = cap;
 	}
-	t->p = pp;
+	__atomic_store_n(&t->p, pp, __ATOMIC_RELEASE);
 	pp->timers[pp->ntimers] = t;
 	t->idx = pp->ntimers++;
 	sift_up(pp, t->idx);
