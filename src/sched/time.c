@@ -120,7 +120,7 @@ goc__timer_add(struct goc_timer *t, int64_t when)
 		m != NULL && m->p != NULL ? m->p : goc__sched.allp[0];
 
 	goc__lock(&pp->timerslock);
-	if (t->p != NULL)
+	if (__atomic_load_n(&t->p, __ATOMIC_RELAXED) != NULL)
 		goc__throw("timer_add: timer already armed");
 	t->when = when;
 	t->seq++;
@@ -140,7 +140,7 @@ goc__timer_del(struct goc_timer *t)
 		if (pp == NULL)
 			return false;
 		goc__lock(&pp->timerslock);
-		if (t->p != pp) {
+		if (__atomic_load_n(&t->p, __ATOMIC_RELAXED) != pp) {
 			/* Moved or fired meanwhile: look again. */
 			goc__unlock(&pp->timerslock);
 			continue;
