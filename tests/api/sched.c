@@ -147,6 +147,7 @@ GOC_TEST(spawn_with_options)
 
 struct par {
 	goc_atomic_int64_t arrived;
+	goc_atomic_int64_t left;
 	int64_t want;
 };
 
@@ -158,6 +159,7 @@ par_worker(void *arg)
 	goc_atomic_int64_add(&p->arrived, 1);
 	while (goc_atomic_int64_load(&p->arrived) < p->want)
 		;
+	goc_atomic_int64_add(&p->left, 1);
 }
 
 static int
@@ -167,6 +169,8 @@ parallel_main(void *arg)
 	for (int64_t i = 0; i < p->want - 1; i++)
 		goc_go(par_worker, p);
 	par_worker(p);
+	/* p outlives every worker's last look at it. */
+	wait_for(&p->left, p->want);
 	return 0;
 }
 
@@ -235,6 +239,7 @@ GOC_TEST(sleep_waits_at_least_the_duration)
 
 struct pingpong {
 	goc_atomic_int64_t stop;
+	goc_atomic_int64_t gone; /* goroutines done with the struct */
 	goc_atomic_int64_t rounds;
 };
 
@@ -246,6 +251,7 @@ ponger(void *arg)
 		goc_atomic_int64_add(&pp->rounds, 1);
 		goc_yield();
 	}
+	goc_atomic_int64_add(&pp->gone, 1);
 }
 
 static void
@@ -254,6 +260,7 @@ sleeper(void *arg)
 	struct pingpong *pp = arg;
 	goc_sleep(GOC_MILLISECOND);
 	goc_atomic_int64_store(&pp->stop, 1);
+	goc_atomic_int64_add(&pp->gone, 1);
 }
 
 static int
@@ -264,6 +271,8 @@ timer_fairness_main(void *arg)
 	goc_go(ponger, pp);
 	goc_go(sleeper, pp);
 	ponger(pp);
+	/* pp lives in the test's frame: wait for the others to let go. */
+	wait_for(&pp->gone, 4);
 	return 0;
 }
 
@@ -327,9 +336,10 @@ static void
 waker(void *arg)
 {
 	struct blocked *b = arg;
-	goc_atomic_int64_add(&b->other_ran, 1);
 	__atomic_store_n(&b->word, 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &b->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	/* Last touch of b, which lives in the test's frame. */
+	goc_atomic_int64_add(&b->other_ran, 1);
 }
 
 static int
@@ -402,25 +412,34 @@ locked_worker(void *arg)
 	goc_atomic_int64_store(&l->done, 1);
 }
 
+struct busy {
+	goc_atomic_int64_t stop;
+	goc_atomic_int64_t left;
+};
+
 static void
 busy(void *arg)
 {
-	goc_atomic_int64_t *stop = arg;
-	while (goc_atomic_int64_load(stop) == 0)
+	struct busy *b = arg;
+	while (goc_atomic_int64_load(&b->stop) == 0)
 		goc_yield();
+	goc_atomic_int64_sub(&b->left, 1);
 }
 
 static int
 locked_main(void *arg)
 {
 	struct locked *l = arg;
-	goc_atomic_int64_t stop = GOC_ATOMIC_INIT(0);
+	struct busy b = {GOC_ATOMIC_INIT(0), GOC_ATOMIC_INIT(2)};
 	/* Others compete for the Ps meanwhile. */
-	goc_go(busy, &stop);
-	goc_go(busy, &stop);
+	goc_go(busy, &b);
+	goc_go(busy, &b);
 	goc_go(locked_worker, l);
 	wait_for(&l->done, 1);
-	goc_atomic_int64_store(&stop, 1);
+	goc_atomic_int64_store(&b.stop, 1);
+	/* b lives in this frame: wait until nobody looks at it. */
+	while (goc_atomic_int64_load(&b.left) > 0)
+		goc_yield();
 	return 0;
 }
 
