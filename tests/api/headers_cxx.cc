@@ -34,7 +34,8 @@ goc_test_cxx_select(void)
 {
 	int v = 0;
 	bool ok = false;
-	goc_case_t cs[] = {GOC_SEND(nullptr, &v), GOC_RECV_OK(nullptr, &v, &ok)};
+	goc_case_t cs[] = {GOC_SEND(nullptr, &v),
+			   GOC_RECV_OK(nullptr, &v, &ok)};
 	return goc_select_try(cs, 2) == -1 && cs[1].dir == GOC_CASE_RECV;
 }
 

@@ -37,7 +37,10 @@ GOC_TEST(ops_int32_with_guards)
 		uint32_t after;
 	} x = {MAGIC32, GOC_ATOMIC_INIT(0), MAGIC32};
 
-	for (int32_t delta = 1; delta + delta > delta; delta += delta) {
+	/* Deltas 1, 2, 4, ... 2^30 (Go doubles until the int overflows,
+	 * which C leaves undefined, so the bound is explicit). */
+	for (uint32_t d = 1; d <= (1u << 30); d *= 2) {
+		int32_t delta = (int32_t)d;
 		int32_t old = goc_atomic_int32_load(&x.v);
 		expect_int_eq(goc_atomic_int32_add(&x.v, delta), old + delta);
 		expect_int_eq(goc_atomic_int32_swap(&x.v, delta), old + delta);
