@@ -5,6 +5,7 @@
  * are the interface every blocking primitive uses).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include <goconc.h>
@@ -208,4 +209,53 @@ GOC_TEST(maxprocs_resize_under_load)
 	int n = goc_run(resize_main, &done);
 	goc_maxprocs(old);
 	expect_int_eq(goc_atomic_int64_load(&done), n);
+}
+
+/* goc_run returns while goroutines stay parked; they are neither resumed
+ * nor freed, goc_shutdown refuses with GOC_EBUSY, and goc_run works again
+ * (SPEC §10 "Lifecycle"). */
+static struct parklot leftover;
+
+static void
+leave_parked(void *arg)
+{
+	parker(arg);
+}
+
+static int
+leave_main(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 3; i++)
+		goc_go(leave_parked, &leftover);
+	while (goc_atomic_int64_load(&leftover.parked) < 3)
+		goc_yield();
+	return 11;
+}
+
+static int
+second_main(void *arg)
+{
+	(void)arg;
+	return goc_num_goroutine();
+}
+
+GOC_TEST(run_returns_with_goroutines_parked)
+{
+	expect_int_eq(goc_run(leave_main, NULL), 11);
+	expect_int_eq(goc_shutdown(), GOC_EBUSY);
+	/* Main plus the three parked ones. */
+	expect_int_eq(goc_run(second_main, NULL), 4);
+	expect_int_eq(goc_atomic_int64_load(&leftover.woke), 0);
+	/* Ready them from this (foreign) thread; they finish. */
+	struct goc_g *gp =
+		__atomic_exchange_n(&leftover.head, NULL, __ATOMIC_ACQUIRE);
+	while (gp != NULL) {
+		struct goc_g *next = gp->param;
+		goc__ready(gp);
+		gp = next;
+	}
+	while (goc_atomic_int64_load(&leftover.woke) < 3)
+		sched_yield();
+	expect_int_eq(goc_atomic_int64_load(&leftover.woke), 3);
 }
