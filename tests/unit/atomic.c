@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <goconc/atomic.h>
 
@@ -303,6 +304,18 @@ run_sb(int relaxed, long rounds)
 GOC_TEST(litmus_store_buffering)
 {
 	long rounds = goc_test_scaled(200);
+	const char *wrapper = getenv("GOC_TEST_WRAPPER");
+
+	/*
+	 * qemu-user on an x86 host translates aarch64's STLR followed by
+	 * LDAR without the StoreLoad fence the architecture implies, so an
+	 * emulated run shows r0 == r1 == 0 that real hardware forbids: the
+	 * emulator, not the code, is below the model there (SPEC §10 "Weak
+	 * memory"). Native runs, on every arch, assert it.
+	 */
+	if (wrapper != NULL && strstr(wrapper, "qemu") != NULL)
+		goc_test_skip("seq_cst store buffering is not modelled by "
+			      "qemu-user on this host");
 	/* SB: seq_cst forbids r0 == r1 == 0 (Go's atomics are seq_cst). */
 	expect_int_eq(run_sb(0, rounds), 0);
 	/* Relaxed allows it, and x86's store buffer shows it when the two
