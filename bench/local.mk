@@ -26,14 +26,16 @@ bench: $(BENCHES)
 # run, medians of BENCH_COUNT passes, as a Markdown table on stdout and in
 # docs/bench/ring.md here in the build tree (docs/bench.md in the source
 # tree holds curated results). Go is optional (configure looks for it).
+# BENCH_QUIET=S waits up to S seconds before each pass for a quiet machine.
 BENCH_COUNT ?= 5
 BENCH_TIME ?= 1s
 BENCH_CPU ?= 1,2
 BENCH_DEADLINE ?= 10s
+BENCH_QUIET ?= 0
 bench-compare: bench/ring$(EXEEXT) bench/peers/ck_ring$(EXEEXT)
 	$(SHELL) $(top_srcdir)/bench/compare.sh -count $(BENCH_COUNT) \
 		-benchtime $(BENCH_TIME) -cpu $(BENCH_CPU) \
-		-deadline $(BENCH_DEADLINE) -go '$(GO)' \
+		-deadline $(BENCH_DEADLINE) -quiet $(BENCH_QUIET) -go '$(GO)' \
 		-srcdir $(top_srcdir) -out docs/bench/ring.md
 PHONY_TARGETS += bench-compare
 
