@@ -6,7 +6,7 @@
 #
 #   bench/compare.sh [-count N] [-benchtime 1s] [-cpu 1,2] [-deadline 10s]
 #                    [-quiet SECONDS] [-go /usr/bin/go|""] [-srcdir DIR]
-#                    [-out FILE]
+#                    [-out FILE] [-norun]
 #
 # It builds the Go twins (bench/go) once into the build directory (GOCACHE
 # and GOPATH there too, offline), then runs the C ring benchmarks
@@ -20,7 +20,9 @@
 #
 # -quiet S: on a shared machine, before each pass wait up to S seconds
 # until nothing else is runnable (/proc/loadavg's running count is 1, this
-# script's own sampler, three seconds in a row).
+# script's own shell, three seconds in a row).
+#
+# -norun: no benchmarks, only the table again from bench/results.
 set -eu
 
 count=5
@@ -28,6 +30,7 @@ benchtime=1s
 cpu=1,2
 deadline=10s
 quiet=0
+norun=0
 go=${GO-$(command -v go 2>/dev/null || true)}
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 out=docs/bench/ring.md
@@ -42,80 +45,101 @@ while [ $# -gt 0 ]; do
 	-go) go=$2; shift 2 ;;
 	-srcdir) srcdir=$(cd "$2" && pwd); shift 2 ;;
 	-out) out=$2; shift 2 ;;
-	*) echo "usage: $0 [-count N] [-benchtime D] [-cpu LIST] [-deadline D] [-quiet S] [-go PATH] [-srcdir DIR] [-out FILE]" >&2
+	-norun) norun=1; shift ;;
+	*) echo "usage: $0 [-count N] [-benchtime D] [-cpu LIST] [-deadline D] [-quiet S] [-go PATH] [-srcdir DIR] [-out FILE] [-norun]" >&2
 	   exit 2 ;;
 	esac
 done
 
 builddir=$(pwd)
 res=$builddir/bench/results
-for b in bench/ring bench/peers/ck_ring; do
-	if [ ! -x "$b" ]; then
-		echo "compare.sh: $builddir/$b not built (make bench/ring bench/peers/ck_ring)" >&2
+if [ "$norun" = 1 ]; then
+	if [ ! -r "$res/meta" ]; then
+		echo "compare.sh: no results in $res to show (run without -norun)" >&2
 		exit 1
 	fi
-done
-mkdir -p "$res" "$(dirname "$out")"
-: >"$res/ring.txt"
-: >"$res/ck_ring.txt"
-: >"$res/go.txt"
-
-commit=$(cd "$srcdir" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
-GOC_BENCH_COMMIT=$commit
-export GOC_BENCH_COMMIT
-
-# The Go twins: built once, offline, everything under the build directory.
-gostate="Go not installed"
-gobin=
-goversion=
-if [ -n "$go" ] && [ -x "$go" ]; then
-	goversion=$("$go" version 2>/dev/null || echo go)
-	mkdir -p "$builddir/bench/go"
-	if (cd "$srcdir/bench/go" &&
-	    GOCACHE=$builddir/bench/go/cache GOPATH=$builddir/bench/go/path \
-	    GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on GOTOOLCHAIN=local \
-	    "$go" test -c -o "$builddir/bench/go/bench.test" .) \
-	    >"$res/go-build.txt" 2>&1; then
-		gobin=$builddir/bench/go/bench.test
-		gostate=
-	else
-		gostate="Go build failed"
-		cat "$res/go-build.txt" >&2
-	fi
-fi
-
-# wait_quiet S: until only the sampler runs, 3 s in a row, at most S s.
-waited=0
-wait_quiet() {
-	[ "$1" -gt 0 ] && [ -r /proc/loadavg ] || return 0
-	w=0
-	calm=0
-	while [ "$w" -lt "$1" ] && [ "$calm" -lt 3 ]; do
-		running=$(cut -d' ' -f4 /proc/loadavg | cut -d/ -f1)
-		if [ "$running" -le 1 ]; then calm=$((calm + 1)); else calm=0; fi
-		sleep 1
-		w=$((w + 1))
+	. "$res/meta"
+else
+	for b in bench/ring bench/peers/ck_ring; do
+		if [ ! -x "$b" ]; then
+			echo "compare.sh: $builddir/$b not built (make bench/ring bench/peers/ck_ring)" >&2
+			exit 1
+		fi
 	done
-	waited=$((waited + w))
-}
+	mkdir -p "$res"
+	: >"$res/ring.txt"
+	: >"$res/ck_ring.txt"
+	: >"$res/go.txt"
 
-load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
-i=1
-while [ "$i" -le "$count" ]; do
-	wait_quiet "$quiet"
-	echo "compare.sh: pass $i of $count" >&2
-	./bench/ring -bench=Ring -benchtime="$benchtime" -cpu="$cpu" \
-		-deadline="$deadline" -count=1 >>"$res/ring.txt"
-	./bench/peers/ck_ring -bench=CkRing -benchtime="$benchtime" \
-		-cpu="$cpu" -deadline="$deadline" -count=1 >>"$res/ck_ring.txt"
-	if [ -n "$gobin" ]; then
-		(cd "$srcdir/bench/go" && "$gobin" -test.run='^$' \
-			-test.bench=Ring -test.benchtime="$benchtime" \
-			-test.cpu="$cpu" -test.count=1) >>"$res/go.txt"
+	commit=$(cd "$srcdir" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	GOC_BENCH_COMMIT=$commit
+	export GOC_BENCH_COMMIT
+
+	# The Go twins: built once, offline, everything under the build directory.
+	gostate="Go not installed"
+	gobin=
+	goversion=
+	if [ -n "$go" ] && [ -x "$go" ]; then
+		goversion=$("$go" version 2>/dev/null || echo go)
+		mkdir -p "$builddir/bench/go"
+		if (cd "$srcdir/bench/go" &&
+		    GOCACHE=$builddir/bench/go/cache GOPATH=$builddir/bench/go/path \
+		    GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on GOTOOLCHAIN=local \
+		    "$go" test -c -o "$builddir/bench/go/bench.test" .) \
+		    >"$res/go-build.txt" 2>&1; then
+			gobin=$builddir/bench/go/bench.test
+			gostate=
+		else
+			gostate="Go build failed"
+			cat "$res/go-build.txt" >&2
+		fi
 	fi
-	i=$((i + 1))
-done
-load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+
+	# wait_quiet S: until only this shell runs, 3 s in a row, at most S s.
+	waited=0
+	wait_quiet() {
+		[ "$1" -gt 0 ] && [ -r /proc/loadavg ] || return 0
+		w=0
+		calm=0
+		while [ "$w" -lt "$1" ] && [ "$calm" -lt 3 ]; do
+			read -r _ _ _ running _ </proc/loadavg
+			running=${running%%/*}
+			if [ "$running" -le 1 ]; then calm=$((calm + 1)); else calm=0; fi
+			sleep 1
+			w=$((w + 1))
+		done
+		waited=$((waited + w))
+	}
+
+	load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+	i=1
+	while [ "$i" -le "$count" ]; do
+		wait_quiet "$quiet"
+		echo "compare.sh: pass $i of $count" >&2
+		./bench/ring -bench=Ring -benchtime="$benchtime" -cpu="$cpu" \
+			-deadline="$deadline" -count=1 >>"$res/ring.txt"
+		./bench/peers/ck_ring -bench=CkRing -benchtime="$benchtime" \
+			-cpu="$cpu" -deadline="$deadline" -count=1 >>"$res/ck_ring.txt"
+		if [ -n "$gobin" ]; then
+			(cd "$srcdir/bench/go" && "$gobin" -test.run='^$' \
+				-test.bench=Ring -test.benchtime="$benchtime" \
+				-test.cpu="$cpu" -test.count=1) >>"$res/go.txt"
+		fi
+		i=$((i + 1))
+	done
+	load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+	date=$(date -u '+%Y-%m-%d %H:%M UTC')
+	# what the table states, for -norun (shell assignments, quoted)
+	{
+		for v in count benchtime cpu deadline quiet waited load_before \
+			load_after commit gostate goversion date; do
+			eval "val=\$$v"
+			printf "%s='%s'\n" "$v" \
+				"$(printf '%s' "$val" | sed "s/'/'\\\\''/g")"
+		done
+	} >"$res/meta"
+fi
+mkdir -p "$(dirname "$out")"
 
 machine=$(sed -n 's/^# machine: //p' "$res/ring.txt" | head -n 1)
 cpuname=$(sed -n 's/^cpu: //p' "$res/ring.txt" | head -n 1)
@@ -128,7 +152,7 @@ awk -v cpus="$cpu" -v count="$count" -v gostate="$gostate" \
     -v compiler="$compiler" -v commit="$commit" -v goversion="$goversion" \
     -v benchtime="$benchtime" -v lb="$load_before" -v la="$load_after" \
     -v quiet="$quiet" -v waited="$waited" \
-    -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" '
+    -v date="$date" '
 function norm(name) {
 	if (name !~ /-[0-9]+$/)
 		name = name "-1"
@@ -148,13 +172,23 @@ function median(key, which,    n, i, j, t, a) {
 		return a[(n + 1) / 2]
 	return (a[n / 2] + a[n / 2 + 1]) / 2
 }
+function spread(key, which,    i, lo, hi, v) {
+	for (i = 1; i <= cnt[key]; i++) {
+		v = val[key, which, i] + 0
+		if (i == 1 || v < lo)
+			lo = v
+		if (i == 1 || v > hi)
+			hi = v
+	}
+	return cnt[key] > 1 ? sprintf(" [%.1f–%.1f]", lo, hi) : ""
+}
 function cell(key,    m, s) {
 	m = median(key, "ns")
 	if (m == "" && dnf[key] == 0)
 		return "–"
 	if (m == "")
 		return sprintf("did not complete in %s (%d/%d runs)", deadline, dnf[key], dnf[key])
-	s = sprintf("%.2f", m)
+	s = sprintf("%.2f", m) spread(key, "ns")
 	if (dnf[key] > 0)
 		s = s sprintf(" (%d/%d runs did not complete in %s)", dnf[key], dnf[key] + cnt[key], deadline)
 	return s
@@ -197,6 +231,7 @@ END {
 	if (quiet > 0)
 		printf "; each pass first waited up to %s s for a quiet machine (%s s in all)", quiet, waited
 	print "."
+	print "Cells: median ns/op [min–max] over the runs that completed."
 	print "Workload: NPmC over a capacity-1024 queue, ns per item moved (bench/ring_harness.h); procs = CPUs the threads may use (C) = GOMAXPROCS (Go); threads pinned one per CPU when they fit, else unpinned."
 	print ""
 	print "| Benchmark | libgoconc ns/op | Go ns/op | libgoconc/Go | ck_ring SPSC ns/op | ck_ring MPMC ns/op | libgoconc/ck SPSC |"
