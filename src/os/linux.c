@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,4 +151,42 @@ goc_os_usleep(uint32_t us)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+/* A pthread_t fits the opaque handle (an unsigned long on glibc, a
+ * pointer on musl). */
+_Static_assert(sizeof(pthread_t) <= sizeof(goc_os_thread_t),
+	       "pthread_t does not fit goc_os_thread_t");
+
+int
+goc_os_thread_start(goc_os_thread_t *t, void *(*fn)(void *), void *arg,
+		    size_t stack_size, bool detached)
+{
+	pthread_attr_t attr;
+	pthread_t pt;
+
+	int rc = pthread_attr_init(&attr);
+	if (rc != 0)
+		return rc;
+	if (detached)
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (stack_size != 0)
+		pthread_attr_setstacksize(&attr, stack_size);
+	rc = pthread_create(&pt, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	if (rc == 0 && t != NULL)
+		*t = (goc_os_thread_t)pt;
+	return rc;
+}
+
+void
+goc_os_thread_join(goc_os_thread_t t)
+{
+	pthread_join((pthread_t)t, NULL);
+}
+
+void
+goc_os_thread_exit(void)
+{
+	pthread_exit(NULL);
 }

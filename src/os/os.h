@@ -11,11 +11,18 @@
  *                                 cgroup v2 CPU limit rounded up
  *   goc_os_gettid()               the kernel thread id
  *   goc_os_usleep(us)             a short real sleep (spin back-off only)
+ *   goc_os_thread_start(...)      a new OS thread (the only place the
+ *                                 runtime creates one), with _join and
+ *                                 _exit
  */
 #ifndef GOC_OS_OS_H
 #define GOC_OS_OS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "goconc/common.h"
 
 int64_t goc_os_nanotime(void);
 
@@ -36,6 +43,22 @@ int goc_os_ncpu(void);
 int goc_os_cgroup_cpu_limit(const char *cpu_max_line);
 
 long goc_os_gettid(void);
+
+/* An OS thread, as goc_os_thread_start names it (opaque). */
+typedef uintptr_t goc_os_thread_t;
+
+/*
+ * goc_os_thread_start runs fn(arg) on a new OS thread whose stack is
+ * stack_size bytes (0: the system default). A detached thread cleans up
+ * after itself; any other must be joined. Returns 0 or an errno value.
+ */
+int goc_os_thread_start(goc_os_thread_t *t, void *(*fn)(void *), void *arg,
+			size_t stack_size, bool detached);
+/* goc_os_thread_join waits for a thread started without detached. */
+void goc_os_thread_join(goc_os_thread_t t);
+/* goc_os_thread_exit ends the calling thread (started by
+ * goc_os_thread_start). */
+GOC_NORETURN void goc_os_thread_exit(void);
 void goc_os_usleep(uint32_t us);
 
 #endif /* GOC_OS_OS_H */

@@ -6,6 +6,10 @@ libgoconc_internal_la_SOURCES += \
 	src/sched/lock.c \
 	src/sched/runq.c \
 	src/sched/proc.c \
+	src/sched/mp.c \
+	src/sched/newproc.c \
+	src/sched/lifecycle.c \
+	src/sched/foreign.c \
 	src/sched/sysmon.c \
 	src/sched/time.c \
 	src/sched/tls.c \
@@ -14,6 +18,7 @@ noinst_HEADERS += \
 	src/os/os.h \
 	src/sched/stack.h \
 	src/sched/lock.h \
+	src/sched/proc.h \
 	src/sched/runtime2.h
 goconcinclude_HEADERS += include/goconc/sched.h
 

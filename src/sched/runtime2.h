@@ -19,6 +19,7 @@
 
 #include "internal/arch.h"
 #include "internal/compiler.h"
+#include "os/os.h"
 #include "rt/fiber.h"
 #include "sched/lock.h"
 #include "sched/stack.h"
@@ -190,7 +191,7 @@ struct goc_m {
 	bool dead;               /* (owner) the thread has exited */
 	int32_t id;              /* (immutable) */
 	long tid;                /* (immutable) kernel thread id */
-	pthread_t thread;        /* (immutable) */
+	goc_os_thread_t thread;  /* (immutable) */
 	uint64_t fastrand;       /* (owner) */
 	/* Work handed to g0 by the G that switched to it (Go's mcall). */
 	void (*mcall_fn)(struct goc_m *m, struct goc_g *g);
@@ -242,7 +243,7 @@ struct goc_m *goc__getm(void);
 void goc__setm(struct goc_m *m);
 struct goc_g *goc__getg(void);
 
-/* proc.c */
+/* mp.c */
 void goc__acquirep(struct goc_m *m, struct goc_p *pp);
 struct goc_p *goc__releasep(struct goc_m *m);
 struct goc_p *goc__pidleget(void);
@@ -250,19 +251,25 @@ void goc__handoffp(struct goc_p *pp);
 void goc__startm(struct goc_p *pp, bool spinning);
 void goc__stopm(struct goc_m *m, bool timer_ok);
 void goc__timer_kick(int64_t when);
+void goc__wakep(void);
 
 /* sysmon.c */
 void goc__sysmon_start(void);
 void goc__sysmon_stop(void);
 /* Prints Go's schedtrace line (and per-P/M detail) to stderr. */
 void goc__schedtrace(int64_t start, int64_t now, bool detail);
+
+/* lifecycle.c */
 void goc__runtime_init(void);
+
+/* proc.c */
 void goc__ready(struct goc_g *gp);
 void goc__park(bool (*unlockf)(struct goc_g *, void *), void *lock,
 	       enum goc_waitreason reason);
-struct goc_g *goc__foreign_g(void);
 uint32_t goc__fastrand(void);
-void goc__wakep(void);
+
+/* foreign.c */
+struct goc_g *goc__foreign_g(void);
 
 /* runq.c */
 bool goc__runq_put(struct goc_p *pp, struct goc_g *gp, bool next);

@@ -20,7 +20,6 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +33,7 @@
 #define SYSMON_MAX_US    10000
 #define FORCE_PREEMPT_NS (10 * 1000 * 1000)
 
-static pthread_t sysmon_thread;
+static goc_os_thread_t sysmon_thread;
 static struct goc_note sysmon_stop_note;
 static bool sysmon_running;
 static int64_t schedtrace_ms; /* GOCONC_DEBUG=schedtrace=MS */
@@ -212,7 +211,7 @@ goc__sysmon_start(void)
 {
 	parse_debug();
 	goc__noteclear(&sysmon_stop_note);
-	if (pthread_create(&sysmon_thread, NULL, sysmon, NULL) != 0)
+	if (goc_os_thread_start(&sysmon_thread, sysmon, NULL, 0, false) != 0)
 		goc_fatal("newosproc: thread exhaustion");
 	sysmon_running = true;
 }
@@ -223,7 +222,7 @@ goc__sysmon_stop(void)
 	if (!sysmon_running)
 		return;
 	goc__notewakeup(&sysmon_stop_note);
-	pthread_join(sysmon_thread, NULL);
+	goc_os_thread_join(sysmon_thread);
 	sysmon_running = false;
 }
 

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Goroutines: creation (newproc, goc_go), the first and last frames of
+ * every goroutine (gmain, goexit0), the per-P and global free lists of
+ * dead Gs, and goc_run's main goroutine. Follows Go 1.25
+ * runtime/proc.go (newproc1, gfget, gfput, goexit0).
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "goconc/sched.h"
+#include "os/os.h"
+#include "rt/fiber.h"
+#include "sched/proc.h"
+#include "sched/runtime2.h"
+
+/* ---- free lists ------------------------------------------------------- */
+
+/*
+ * The global free list of dead Gs. Pushed and popped under gflock; the
+ * head is also read without the lock as a hint (is it worth locking?),
+ * so it is written with atomic stores.
+ */
+void
+goc__gfree_push_locked(struct goc_g *gp)
+{
+	struct goc_sched *s = &goc__sched;
+
+	gp->schedlink = s->gfree;
+	__atomic_store_n(&s->gfree, gp, __ATOMIC_RELAXED);
+	s->ngfree++;
+}
+
+static struct goc_g *
+gfree_pop_locked(void)
+{
+	struct goc_sched *s = &goc__sched;
+	struct goc_g *gp = s->gfree;
+
+	if (gp != NULL) {
+		__atomic_store_n(&s->gfree, gp->schedlink, __ATOMIC_RELAXED);
+		s->ngfree--;
+	}
+	return gp;
+}
+
+static bool
+gfree_nonempty(void)
+{
+	return __atomic_load_n(&goc__sched.gfree, __ATOMIC_RELAXED) != NULL;
+}
+
+static struct goc_g *
+gfget(struct goc_p *pp, size_t stack_size)
+{
+	struct goc_g *gp = NULL;
+
+	if (pp != NULL && pp->gfree == NULL && gfree_nonempty()) {
+		/* Refill the local cache from the global list (Go: 32). */
+		goc__lock(&goc__sched.gflock);
+		while (pp->ngfree < 32 && (gp = gfree_pop_locked()) != NULL) {
+			gp->schedlink = pp->gfree;
+			pp->gfree = gp;
+			pp->ngfree++;
+		}
+		goc__unlock(&goc__sched.gflock);
+	}
+	if (pp != NULL && pp->gfree != NULL) {
+		gp = pp->gfree;
+		pp->gfree = gp->schedlink;
+		pp->ngfree--;
+	} else if (pp == NULL && gfree_nonempty()) {
+		goc__lock(&goc__sched.gflock);
+		gp = gfree_pop_locked();
+		goc__unlock(&goc__sched.gflock);
+	}
+	if (gp == NULL)
+		return NULL;
+	if (gp->stack.size != stack_size && gp->stack.lo != NULL) {
+		/* Wrong size: keep the G, change the stack. */
+		goc__stack_free(&gp->stack);
+		memset(&gp->stack, 0, sizeof(gp->stack));
+	}
+	return gp;
+}
+
+void
+goc__gfput(struct goc_p *pp, struct goc_g *gp)
+{
+	gp->schedlink = pp->gfree;
+	pp->gfree = gp;
+	pp->ngfree++;
+	if (pp->ngfree >= 64) {
+		/* Move half to the global list (Go keeps 32 local). */
+		goc__lock(&goc__sched.gflock);
+		while (pp->ngfree > 32) {
+			gp = pp->gfree;
+			pp->gfree = gp->schedlink;
+			pp->ngfree--;
+			goc__gfree_push_locked(gp);
+		}
+		goc__unlock(&goc__sched.gflock);
+	}
+}
+
+static void goexit0(struct goc_m *m, struct goc_g *gp);
+
+/* The first frame of every goroutine. */
+static void
+gmain(void *arg)
+{
+	struct goc_g *gp = arg;
+
+	goc__fiber_entered(&gp->fiber);
+	gp->fn(gp->arg);
+	/* The last switch off this stack: g0 runs goexit0. */
+	struct goc_m *m = goc__getm();
+	m->mcall_fn = goexit0;
+	goc__fiber_exit(&gp->fiber, &m->g0);
+}
+
+static void
+goexit0(struct goc_m *m, struct goc_g *gp)
+{
+	struct goc_sched *s = &goc__sched;
+
+	goc__casgstatus(gp, GOC_G_RUNNING, GOC_G_DEAD);
+	gp->waitreason = GOC_WAIT_ZERO;
+	gp->param = NULL;
+	gp->fn = NULL;
+	gp->arg = NULL;
+	gp->name = NULL;
+	bool locked = gp->lockedm != NULL;
+	gp->lockedm = NULL;
+	gp->lockedext = 0;
+	m->lockedg = NULL;
+	__atomic_sub_fetch(&s->ngoroutines, 1, __ATOMIC_RELEASE);
+	goc__fiber_destroy(&gp->fiber);
+	if (gp->exit_notify != NULL) {
+		/* Release pairs with the acquire load in goc_run(). */
+		__atomic_store_n(gp->exit_notify, 1, __ATOMIC_RELEASE);
+		goc_os_futex_wake(gp->exit_notify, 1);
+		gp->exit_notify = NULL;
+	}
+	goc__gfput(m->p, gp);
+	if (locked) {
+		/* Go: a goroutine that exits locked takes its thread along. */
+		goc__handoffp(goc__releasep(m));
+		m->exiting = true;
+	}
+}
+
+int
+goc__newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o, void *pc,
+	     bool is_main)
+{
+	struct goc_sched *s = &goc__sched;
+	struct goc_m *m = goc__getm();
+	struct goc_p *pp = m != NULL ? m->p : NULL;
+	/* The size goc__stack_alloc will give, so cached Gs match. */
+	size_t size = goc__stack_round_size(
+		o != NULL && o->stack_size != 0 ? o->stack_size
+						: goc__stack_default_size());
+	struct goc_g *gp = gfget(pp, size);
+	if (gp == NULL) {
+		gp = calloc(1, sizeof(*gp));
+		if (gp == NULL)
+			return GOC_ENOMEM;
+		goc__lock(&s->lock);
+		gp->alllink = s->allg;
+		s->allg = gp;
+		goc__unlock(&s->lock);
+	}
+	if (gp->stack.lo == NULL) {
+		int rc = goc__stack_alloc(&gp->stack, size);
+		if (rc != 0) {
+			/* Keep the G for later; it has no stack. */
+			memset(&gp->stack, 0, sizeof(gp->stack));
+			if (pp != NULL)
+				goc__gfput(pp, gp);
+			else {
+				goc__lock(&s->gflock);
+				goc__gfree_push_locked(gp);
+				goc__unlock(&s->gflock);
+			}
+			return rc;
+		}
+	}
+	gp->fn = fn;
+	gp->arg = arg;
+	gp->name = o != NULL ? o->name : NULL;
+	gp->goid = __atomic_add_fetch(&s->goidgen, 1, __ATOMIC_RELAXED);
+	struct goc_g *parent = goc__getg();
+	gp->parent_goid = parent != NULL ? parent->goid : 0;
+	gp->created_pc = pc;
+	gp->waitreason = GOC_WAIT_ZERO;
+	gp->schedlink = NULL;
+	goc__fiber_make(&gp->fiber, gp->stack.lo, gp->stack.size, gmain, gp);
+	__atomic_add_fetch(&s->ngoroutines, 1, __ATOMIC_RELAXED);
+	/* Release: the goroutine's start is synchronized after goc_go. */
+	goc__casgstatus(gp, GOC_G_DEAD, GOC_G_RUNNABLE);
+	if (is_main) {
+		/*
+		 * goc_run's main goroutine: deadlock checking starts in the
+		 * same critical section that queues it, so no M going idle can
+		 * see "inside goc_run" without seeing the work.
+		 */
+		goc__lock(&s->lock);
+		s->running_main = true;
+		goc__globrunq_putbatch_locked(gp, gp, 1);
+		goc__unlock(&s->lock);
+	} else if (pp != NULL) {
+		goc__runq_put(pp, gp, true);
+	} else {
+		/* A foreign thread that spawns may spawn or wake again later:
+		 * register it, which keeps deadlock detection off. */
+		goc__foreign_g();
+		goc__globrunq_put(gp);
+	}
+	goc__wakep();
+	return 0;
+}
+
+int
+goc_go_opts(void (*fn)(void *), void *arg, const goc_go_opts_t *o)
+{
+	goc__runtime_init();
+	return goc__newproc(fn, arg, o, __builtin_return_address(0), false);
+}
+
+int
+goc_go(void (*fn)(void *), void *arg)
+{
+	goc__runtime_init();
+	return goc__newproc(fn, arg, NULL, __builtin_return_address(0), false);
+}
+
+/* ---- goc_run ------------------------------------------------------------ */
+
+struct run_state {
+	int (*fn)(void *);
+	void *arg;
+	int result;
+	uint32_t done; /* (atomic) 0 running, 1 main goroutine gone */
+};
+
+static void
+run_main(void *arg)
+{
+	struct run_state *st = arg;
+
+	st->result = st->fn(st->arg);
+	goc__lock(&goc__sched.lock);
+	goc__sched.running_main = false;
+	goc__unlock(&goc__sched.lock);
+	/* goexit0 tells goc_run once this goroutine is really dead. */
+	goc__getg()->exit_notify = &st->done;
+}
+
+int
+goc_run(int (*main_fn)(void *), void *arg)
+{
+	struct run_state st = {.fn = main_fn, .arg = arg};
+
+	goc__runtime_init();
+	goc_go_opts_t o = {.name = "main"};
+	int rc = goc__newproc(run_main, &st, &o, __builtin_return_address(0),
+			      true);
+	if (rc != 0)
+		return rc;
+	while (__atomic_load_n(&st.done, __ATOMIC_ACQUIRE) == 0)
+		goc_os_futex_wait(&st.done, 0, -1);
+	return st.result;
+}
+
+uint64_t
+goc_id(void)
+{
+	struct goc_g *gp = goc__getg();
+	return gp != NULL ? gp->goid : 0;
+}
+
+int
+goc_num_goroutine(void)
+{
+	return (int)__atomic_load_n(&goc__sched.ngoroutines, __ATOMIC_RELAXED);
+}
