@@ -5,31 +5,35 @@
  * operation never keeps the others from completing theirs).
  *
  * Algorithm: SCQ, R. Nikolaev, "A Scalable, Portable, and Memory-Efficient
- * Lock-Free FIFO Queue", DISC 2019 (arXiv 1908.04511), in its SCQD form:
- * two SCQ rings of indices over an array of n data slots. The free ring
- * (fq) starts holding every index, the allocated ring (aq) starts empty.
- *
- *   push(v): i = fq.dequeue() (none: full); data[i] = v; aq.enqueue(i)
- *   pop():   i = aq.dequeue() (none: empty); v = data[i]; fq.enqueue(i)
- *
- * One SCQ ring holds at most n indices in 2n entries. Tickets come from
- * fetch-and-add on head (dequeue) and tail (enqueue); ticket t names entry
- * map(t mod 2n) in cycle t / 2n. An entry is one 64-bit word
- *
- *   [ cycle | safe | index ]     index: log2(n) + 1 bits, all ones = empty
- *
- * changed only by single-width CAS and fetch-or:
- *  - an enqueuer with ticket t writes {cycle(t), 1, i} into an empty entry
- *    of an older cycle, if the entry is safe or no dequeuer has taken
- *    ticket t yet (head <= t); otherwise it takes a new ticket;
- *  - a dequeuer with ticket h takes an entry of cycle(h) (fetch-or sets
- *    the index to empty); finding an empty entry of an older cycle it
- *    moves the entry to cycle(h), so the late enqueuer of ticket h fails
- *    and retries; finding an older cycle's value it clears the safe bit,
- *    so that no enqueuer of a later cycle fills the entry once that value
- *    is gone, unless head shows that its dequeuer is still to come.
+ * Lock-Free FIFO Queue", DISC 2019 (arXiv 1908.04511). Tickets come from
+ * head (dequeue) and tail (enqueue); ticket t names entry map(t mod 2n) in
+ * cycle t / 2n of a ring of 2n entries that holds at most n values:
+ *  - an enqueuer with ticket t fills an empty entry of an older cycle, if
+ *    the entry is safe or no dequeuer has taken ticket t yet (head <= t);
+ *    otherwise it takes a new ticket;
+ *  - a dequeuer with ticket h takes an entry of cycle(h) (marking it
+ *    empty); finding an empty entry of an older cycle it moves the entry
+ *    to cycle(h), so the late enqueuer of ticket h fails and retries;
+ *    finding an older cycle's value it clears the safe bit, so that no
+ *    enqueuer of a later cycle fills the entry once that value is gone,
+ *    unless head shows that its dequeuer is still to come.
  * Nobody waits for anybody: a dequeuer that finds its entry not yet
  * filled spins a bounded number of times, then moves on.
+ *
+ * Two forms, chosen at compile time:
+ *  - SCQP, where the host has a double-width CAS (x86_64 cmpxchg16b,
+ *    aarch64 CASP or LDAXP/STLXP): one ring whose entries are {tag,
+ *    pointer} pairs, so a push is one CAS of tail and one double-width
+ *    CAS of its entry, a pop one fetch-and-add of head and one
+ *    double-width CAS (4 locked read-modify-writes per item moved). The
+ *    at-most-n precondition comes from the push checking tail - head < n
+ *    before it takes a ticket with a CAS of tail (see the invariants).
+ *  - SCQD elsewhere (riscv64, or -DGOC_RING_SCQD): two rings of 64-bit
+ *    indices over an array of n data slots, the free ring (fq) starting
+ *    with every index, the allocated ring (aq) empty;
+ *      push(v): i = fq.dequeue() (none: full); data[i] = v; aq.enqueue(i)
+ *      pop():   i = aq.dequeue() (none: empty); v = data[i]; fq.enqueue(i)
+ *    (8 locked read-modify-writes per item moved).
  *
  * Empty rings. A dequeue that finds nothing decrements threshold; every
  * successful enqueue resets it to 3n - 1, which bounds the failed
@@ -40,18 +44,17 @@
  * ring is empty without burning a ticket, so that a consumer polling an
  * empty ring only reads, and never writes the producers' lines.
  *
- * Layout. head, threshold and tail of each ring sit on lines of their own
+ * Layout. head, threshold and tail sit on lines of their own
  * (GOC_CACHELINE). map() keeps runs of RING_GROUP consecutive tickets in
- * one hardware line and puts consecutive runs a padding unit apart (SCQ's
- * remap, which with runs of 1 spreads every ticket); the free ring hands
- * out data indices a padding unit apart. On the 2-CPU CI machine, with
- * one producer and one consumer, runs of 8 ran about 3x faster than runs
- * of 1 and as fast as no remap at all (bench/ring.c, Ring1P1C), while
+ * one 64-byte hardware line and puts consecutive runs a padding unit
+ * apart (SCQ's remap, which with runs of 1 spreads every ticket), so that
+ * one producer and one consumer move a line per run of items while
  * neighbouring tickets of concurrent threads still land on different
  * lines in groups.
  *
  * Capacity is a power of two from 1 to 2^30; a ring of capacity n takes
- * 40n bytes (2 x 2n entries, n data slots) plus a few lines.
+ * 32n bytes (SCQP: 2n 16-byte entries) or 40n bytes (SCQD: 2 x 2n
+ * entries, n data slots) plus a few lines.
  */
 #include "config.h"
 
@@ -66,8 +69,500 @@
 #include "internal/panic.h"
 #include "lf/ring.h"
 
+/* A dequeue spins this many times for an enqueuer that holds its ticket. */
+#define RING_SPIN 64
+
+#define CAP_MAX ((size_t)1 << 30)
+
+/* SCQP where a double-width CAS exists (lf/ring.h). */
+#define RING_CAS2 GOC__RING_CAS2
+
 /*
- * Invariants (for each of aq and fq; n is the capacity):
+ * A permutation of [0, 2^bits): runs of 2^g neighbours stay together and
+ * consecutive runs land a padding unit apart (a rotation of the run
+ * number). The identity when the whole range fits one unit.
+ */
+struct spread {
+	uint64_t mask;  /* 2^bits - 1 */
+	uint64_t rmask; /* the run number's bits, 0 for the identity */
+	unsigned g;     /* log2 of the run length */
+	unsigned rot;   /* right rotation of the run number ... */
+	unsigned sh;    /* ... and its complement */
+};
+
+static inline uint64_t
+spread_apply(const struct spread *sp, uint64_t x)
+{
+	uint64_t run;
+
+	x &= sp->mask;
+	run = x >> sp->g;
+	run = (run >> sp->rot) | ((run << sp->sh) & sp->rmask);
+	return (run << sp->g) | (x & (((uint64_t)1 << sp->g) - 1));
+}
+
+static void
+spread_init(struct spread *sp, unsigned bits, unsigned g, unsigned unit)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->mask = ((uint64_t)1 << bits) - 1;
+	sp->g = g < bits ? g : bits;
+	if (bits > unit && unit > sp->g) {
+		sp->sh = unit - sp->g;
+		sp->rot = bits - sp->g - sp->sh;
+		sp->rmask = ((uint64_t)1 << (bits - sp->g)) - 1;
+	}
+}
+
+static inline bool
+before(uint64_t a, uint64_t b)
+{
+	return (int64_t)(a - b) < 0;
+}
+
+static unsigned
+log2_exact(uint64_t x)
+{
+	return (unsigned)__builtin_ctzll(x);
+}
+
+static size_t
+round_line(size_t n)
+{
+	return (n + GOC_CACHELINE - 1) & ~(size_t)(GOC_CACHELINE - 1);
+}
+
+void *(*goc__ring_alloc_hook)(size_t align, size_t size);
+
+static void *
+ring_alloc(size_t size)
+{
+	void *p;
+
+	if (goc__ring_alloc_hook != NULL)
+		return goc__ring_alloc_hook(GOC_CACHELINE, size);
+	if (posix_memalign(&p, GOC_CACHELINE, size) != 0)
+		return NULL;
+	return p;
+}
+
+#if RING_CAS2
+/*
+ * SCQP: one SCQ ring of 2n cells, each a {tag, pointer} pair changed as a
+ * whole by a double-width CAS (cas2). A tag is
+ *
+ *   [ cycle | ... all ones ... | safe | empty ]
+ *
+ * (cycle_tag(t) with the safe and empty bits cleared as the cell's state
+ * says), so one CAS publishes a value and the cycle it belongs to.
+ *
+ * Invariants (n is the capacity):
+ *  - head and tail only grow, except that a dequeuer that overtook tail
+ *    moves tail up to head (catch_up); a cell's cycle only grows.
+ *  - tail - head <= n whenever tail > head: a push takes ticket t with a
+ *    CAS of tail from t to t + 1 only after reading a head h (head_hint
+ *    or head itself, never above head) with t - h < n. The tickets in
+ *    [head, tail) are what the ring holds: values in, pushes in progress
+ *    and, transiently, tickets a push gave up on (one per cell that a pop
+ *    in progress still occupies). So at most n values wait for tickets
+ *    not yet taken: SCQ's precondition, which SCQD gets from its free
+ *    ring, and the "full" of ring.h (capacity values, counting the slots
+ *    of operations in progress).
+ *  - The pointer of a cell whose tag is full for cycle c was written by
+ *    the push of c's ticket in the same cas2 as the tag and stays until
+ *    the pop of that ticket empties the cell (tag and pointer together,
+ *    the pointer back to NULL). Nobody else changes a full cell but to
+ *    clear its safe bit, keeping the pointer.
+ *
+ * Memory order. cas2 is __sync_val_compare_and_swap on 16 bytes, a full
+ * barrier: on x86_64 `lock cmpxchg16b`, on aarch64 CASPAL (LSE),
+ * LDAXP/STLXP, or libgcc's __aarch64_cas16_sync choosing one of those at
+ * run time. The push's cas2 is the release that publishes the pointer
+ * and what the pusher wrote before; the pop's successful cas2 is the
+ * acquire that takes them. The plain loads of a cell's halves before a
+ * cas2 are relaxed guesses: only a cas2 that succeeded with them as its
+ * expected value decides anything. head, tail and threshold are seq_cst,
+ * as in SCQD (the emptiness and fullness decisions compare them across
+ * locations).
+ */
+
+/* Cells per 64-byte hardware line: the run of tickets kept together. */
+#define RING_GROUP 4
+
+/* Cells per padding unit. */
+#define CELLS_PER_LINE (GOC_CACHELINE / sizeof(union cell))
+
+#define TAG_EMPTY ((uint64_t)1)
+#define TAG_SAFE  ((uint64_t)2)
+
+#if defined(__x86_64__)
+/* cmpxchg16b: every x86_64 CPU but the first AMD K8 steppings has it. */
+#define RING_FN __attribute__((target("cx16")))
+#else
+#define RING_FN
+#endif
+
+typedef unsigned __int128 u128;
+
+/* One cell: the tag in the low half (both hosts are little-endian). */
+union cell {
+	u128 v;
+	struct {
+		uint64_t tag;
+		uint64_t ptr;
+	} h;
+} GOC_ALIGNED(16);
+
+_Static_assert(sizeof(union cell) == 16, "a cell is 16 bytes");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "union cell puts the tag in the low half");
+
+struct scqp {
+	/* (immutable) written by goc_ring_init, read by every operation */
+	union cell *cell;   /* 2n cells */
+	uint64_t cap;       /* n */
+	uint64_t low;       /* 4n - 1: the bits below the cycle */
+	int64_t thr_max;    /* 3n - 1 */
+	struct spread emap; /* ticket to cell */
+
+	/* (atomic) next dequeue ticket; fetch-and-add by dequeuers */
+	uint64_t head GOC_ALIGNED(GOC_CACHELINE);
+	/* (atomic) 3n - 1 after an enqueue, -1 per failed dequeue */
+	int64_t threshold GOC_ALIGNED(GOC_CACHELINE);
+	/* (atomic) next enqueue ticket; CAS by pushes, moved up to head by
+	 * a dequeuer that overtook it (catch_up) */
+	uint64_t tail GOC_ALIGNED(GOC_CACHELINE);
+	/* (atomic) a value head had, at most head: pushes check fullness
+	 * against it and read head itself only when it says full. On the
+	 * pushes' line: only pushes write it. */
+	uint64_t head_hint;
+};
+
+static inline u128
+mk(uint64_t tag, uint64_t ptr)
+{
+	return ((u128)ptr << 64) | tag;
+}
+
+static inline RING_FN u128
+cas2(union cell *c, u128 expect, u128 desired)
+{
+	return __sync_val_compare_and_swap(&c->v, expect, desired);
+}
+
+/* guess reads a cell's halves, for a cas2's expected value. */
+static inline u128
+guess(union cell *c)
+{
+	/* Relaxed: a guess only; the cas2 that uses it checks it whole. */
+	uint64_t tag = __atomic_load_n(&c->h.tag, __ATOMIC_RELAXED);
+	uint64_t ptr = __atomic_load_n(&c->h.ptr, __ATOMIC_RELAXED);
+
+	return mk(tag, ptr);
+}
+
+static inline union cell *
+cell_of(const struct scqp *q, uint64_t ticket)
+{
+	return &q->cell[spread_apply(&q->emap, ticket)];
+}
+
+/* ticket's cycle with every lower bit set (see SCQD's cycle_tag). */
+static inline uint64_t
+cycle_tag(const struct scqp *q, uint64_t ticket)
+{
+	return (ticket << 1) | q->low;
+}
+
+/*
+ * fill tries to put v into ticket t's cell c; false when the cell cannot
+ * take it for cycle(t) (a dequeuer of that cycle came first, an older
+ * value is still there, or the cell is unsafe and t's dequeuer has gone
+ * by), and the push must take another ticket.
+ */
+static RING_FN bool
+fill(struct scqp *q, union cell *c, uint64_t t, uint64_t v)
+{
+	uint64_t tc = cycle_tag(q, t);
+	/* Nearly always the cell is as the previous cycle's pop left it:
+	 * empty, safe, NULL. Try that first, one locked instruction. */
+	u128 expect = mk(cycle_tag(q, t - 2 * q->cap), 0);
+	u128 desired = mk(tc ^ TAG_EMPTY, v);
+
+	for (;;) {
+		/* Full barrier: releases v and what the pusher wrote before
+		 * to the pop whose cas2 takes it. */
+		u128 old = cas2(c, expect, desired);
+		if (old == expect)
+			return true;
+		uint64_t e = (uint64_t)old, ec = e | q->low;
+		if (!before(ec, tc))
+			return false; /* a dequeuer of our cycle came */
+		if (e == (ec ^ TAG_SAFE)) {
+			/* Empty but unsafe: usable only while our dequeuer
+			 * is still to come. seq_cst: head against tickets. */
+			uint64_t h =
+				__atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
+			if ((int64_t)(h - t) > 0)
+				return false;
+		} else if (e != ec) {
+			return false; /* an older value is still here */
+		}
+		expect = old;
+	}
+}
+
+/* A dequeuer that overtook tail moves it up to head (SCQ's catchup). */
+static void
+catch_up(struct scqp *q, uint64_t t, uint64_t h)
+{
+	/* seq_cst throughout: tail and head compared across locations. */
+	while (!__atomic_compare_exchange_n(
+		&q->tail, &t, h, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
+		if ((int64_t)(t - h) >= 0)
+			return;
+	}
+}
+
+/*
+ * maybe_empty peeks at the cell of the current head ticket. When it holds
+ * no value of that ticket's cycle and tail <= head, every ticket pushes
+ * hold has been handed to a dequeuer: the ring was empty when tail was
+ * read.
+ */
+static inline bool
+maybe_empty(const struct scqp *q)
+{
+	/* seq_cst: head, then tail, compared across locations. */
+	uint64_t h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
+	/* Relaxed: only a hint; a stale tag just means a wasted check. */
+	uint64_t e = __atomic_load_n(&cell_of(q, h)->h.tag, __ATOMIC_RELAXED);
+
+	if ((e | q->low) == cycle_tag(q, h))
+		return false;
+	return (int64_t)(__atomic_load_n(&q->tail, __ATOMIC_SEQ_CST) - h) <= 0;
+}
+
+/*
+ * settle takes the value in ticket h's cell c into *v, or, when the cell
+ * has none for cycle(h), leaves it such that no push fills it for
+ * cycle(h) any more; true when it took a value.
+ */
+static RING_FN bool
+settle(struct scqp *q, union cell *c, uint64_t h, void **v)
+{
+	uint64_t hc = cycle_tag(q, h), ne;
+	u128 cur = guess(c), old;
+	unsigned spins = 0;
+
+	for (;;) {
+		uint64_t e = (uint64_t)cur, ec = e | q->low;
+
+		if (ec == hc) {
+			/* Ours (full: only this pop empties a cell of
+			 * cycle(h)). Full barrier: the acquire that takes
+			 * the value from the push's cas2. */
+			old = cas2(c, cur, mk(e | TAG_EMPTY, 0));
+			if (old == cur) {
+				*v = (void *)(uintptr_t)(cur >> 64);
+				return true;
+			}
+			cur = old; /* a later cycle's pop cleared safe */
+			continue;
+		}
+		if (!before(ec, hc))
+			return false; /* we are a whole cycle late */
+		if ((e | TAG_SAFE) != ec) {
+			/* An older cycle's value whose pop is not done:
+			 * leave it, but clear the safe bit. */
+			ne = e & ~TAG_SAFE;
+			if (ne == e)
+				return false;
+		} else {
+			/* Empty, older cycle. A push holding ticket h is
+			 * about to fill it: give it a bounded number of
+			 * tries, then close the cell for this cycle. */
+			if (spins == 0 &&
+			    (int64_t)(__atomic_load_n(&q->tail,
+						      __ATOMIC_SEQ_CST) -
+				      h) <= 0)
+				spins = RING_SPIN; /* seq_cst: vs head */
+			if (spins < RING_SPIN) {
+				spins++;
+				goc_arch_pause();
+				cur = guess(c);
+				continue;
+			}
+			ne = hc ^ (~e & TAG_SAFE); /* cycle(h), safe kept */
+		}
+		/* Full barrier: a push that reads the unsafe mark also
+		 * sees our head ticket (fill()). */
+		old = cas2(c, cur, mk(ne, (uint64_t)(cur >> 64)));
+		if (old == cur)
+			return false;
+		cur = old;
+	}
+}
+
+static RING_FN bool
+scqp_pop(struct scqp *q, void **v)
+{
+	/* seq_cst: see the memory-order note. */
+	if (__atomic_load_n(&q->threshold, __ATOMIC_SEQ_CST) < 0)
+		return false;
+	if (maybe_empty(q))
+		return false;
+
+	for (;;) {
+		uint64_t h = __atomic_fetch_add(&q->head, 1, __ATOMIC_SEQ_CST);
+
+		if (settle(q, cell_of(q, h), h, v))
+			return true;
+		/* Ticket h gave nothing. seq_cst: tail against head. */
+		uint64_t t = __atomic_load_n(&q->tail, __ATOMIC_SEQ_CST);
+		if ((int64_t)(t - (h + 1)) <= 0) {
+			catch_up(q, t, h + 1);
+			__atomic_fetch_sub(&q->threshold, 1, __ATOMIC_SEQ_CST);
+			return false;
+		}
+		if (__atomic_fetch_sub(&q->threshold, 1, __ATOMIC_SEQ_CST) <= 0)
+			return false;
+	}
+}
+
+/*
+ * room tells whether a push may take ticket t: true only if at some moment
+ * during the call head > t - n (so tail - head < n once tail is t + 1).
+ * The cell of ticket t - n says so without touching head's line, which the
+ * pops write: once its tag is of cycle(t - n) and empty, or of a later
+ * cycle, the pop of ticket t - n (or of a later one) has taken its ticket.
+ * Pushes still in flight, tickets given up on and a full ring fall back
+ * to head_hint and then to head itself.
+ */
+static inline bool
+room(struct scqp *q, uint64_t t)
+{
+	uint64_t tn = t - q->cap, tc = cycle_tag(q, tn);
+	/* Acquire: the pop that emptied or closed the cell had taken its
+	 * ticket from head before its cas2 (a full barrier). */
+	uint64_t e = __atomic_load_n(&cell_of(q, tn)->h.tag, __ATOMIC_ACQUIRE);
+	uint64_t ec = e | q->low;
+
+	if (ec == tc ? (e & TAG_EMPTY) != 0 : before(tc, ec))
+		return true;
+	/* Relaxed: a lower bound of head; only "full" is checked again
+	 * against head itself. */
+	uint64_t h = __atomic_load_n(&q->head_hint, __ATOMIC_RELAXED);
+	if ((int64_t)(t - h) < (int64_t)q->cap)
+		return true;
+	/* seq_cst: compared with tail, which the caller read before. */
+	h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
+	if ((int64_t)(t - h) >= (int64_t)q->cap)
+		return false; /* tail - head >= n: full */
+	/* Relaxed: any value head had is a lower bound. */
+	__atomic_store_n(&q->head_hint, h, __ATOMIC_RELAXED);
+	return true;
+}
+
+static RING_FN bool
+scqp_push(struct scqp *q, void *v)
+{
+	/* seq_cst: tail against head (the fullness decision). */
+	uint64_t t = __atomic_load_n(&q->tail, __ATOMIC_SEQ_CST);
+
+	for (;;) {
+		if (!room(q, t))
+			return false;
+		/* seq_cst: the ticket order dequeuers compare against. */
+		if (!__atomic_compare_exchange_n(&q->tail, &t, t + 1, false,
+						 __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST))
+			continue; /* t is the new tail */
+		if (fill(q, cell_of(q, t), t, (uint64_t)(uintptr_t)v))
+			break;
+		t = __atomic_load_n(&q->tail, __ATOMIC_SEQ_CST);
+	}
+	/* seq_cst, as in the paper: the reset is ordered after the cell's
+	 * cas2 for the dequeuers that count failures against it. */
+	if (__atomic_load_n(&q->threshold, __ATOMIC_SEQ_CST) != q->thr_max)
+		__atomic_store_n(&q->threshold, q->thr_max, __ATOMIC_SEQ_CST);
+	return true;
+}
+
+static size_t
+ring_footprint(size_t capacity)
+{
+	/* capacity <= 2^30: 32 * capacity overflows only a 32-bit size_t. */
+	if (capacity > SIZE_MAX / 2 / sizeof(union cell))
+		return 0;
+	size_t cells = round_line(2 * capacity * sizeof(union cell));
+	if (cells > SIZE_MAX - round_line(sizeof(struct scqp)))
+		return 0;
+	return round_line(sizeof(struct scqp)) + cells;
+}
+
+static void
+ring_setup(void *mem, size_t capacity)
+{
+	struct scqp *q = mem;
+
+	memset(q, 0, sizeof(*q));
+	q->cell = (union cell *)((char *)q + round_line(sizeof(*q)));
+	q->cap = capacity;
+	q->low = 4 * capacity - 1;
+	q->thr_max = (int64_t)(3 * capacity - 1);
+	spread_init(&q->emap, log2_exact(capacity) + 1, log2_exact(RING_GROUP),
+		    log2_exact(CELLS_PER_LINE));
+	/* Every cell "empty, safe, cycle -1, NULL": all ones, then 0. */
+	for (uint64_t i = 0; i < 2 * capacity; i++) {
+		q->cell[i].h.tag = ~(uint64_t)0;
+		q->cell[i].h.ptr = 0;
+	}
+	q->threshold = -1;
+}
+
+bool
+goc_ring_push(goc_ring_t *r, void *v)
+{
+	return scqp_push(r->_impl, v);
+}
+
+bool
+goc_ring_pop(goc_ring_t *r, void **v)
+{
+	return scqp_pop(r->_impl, v);
+}
+
+size_t
+goc_ring_len(const goc_ring_t *r)
+{
+	const struct scqp *q = r->_impl;
+	/* Relaxed: a snapshot for monitoring (ring.h says so), clamped to
+	 * [0, cap]. */
+	uint64_t h = __atomic_load_n(&q->head, __ATOMIC_RELAXED);
+	uint64_t t = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
+	int64_t d = (int64_t)(t - h);
+
+	if (d <= 0)
+		return 0;
+	return (uint64_t)d > q->cap ? (size_t)q->cap : (size_t)d;
+}
+#else /* !RING_CAS2: SCQD */
+
+/* Consecutive tickets per run of entries: 64 bytes, one hardware line. */
+#define RING_GROUP       8
+
+/* Index entries and data pointers per padding unit. */
+#define ENTRIES_PER_LINE (GOC_CACHELINE / sizeof(uint64_t))
+#define DATA_PER_LINE    (GOC_CACHELINE / sizeof(void *))
+
+_Static_assert((RING_GROUP & (RING_GROUP - 1)) == 0 &&
+		       RING_GROUP <= ENTRIES_PER_LINE,
+	       "RING_GROUP must be a power of two within one line");
+
+/*
+ * SCQD invariants (for each of aq and fq; n is the capacity):
  *  - At most n indices are in a ring at any time: push moves an index from
  *    fq to aq, pop moves it back, and each index is in at most one ring or
  *    held by one operation in between. This is the SCQ precondition.
@@ -94,35 +589,6 @@
  * guards, from the release CAS that wrote it), the CASes that write them
  * are acq_rel, and the fetch-or that consumes one is relaxed.
  */
-
-/* A dequeue spins this many times for an enqueuer that holds its ticket. */
-#define RING_SPIN 64
-
-/* Consecutive tickets per run of entries: 64 bytes, one hardware line. */
-#define RING_GROUP 8
-
-/* Index entries and data pointers per padding unit. */
-#define ENTRIES_PER_LINE (GOC_CACHELINE / sizeof(uint64_t))
-#define DATA_PER_LINE    (GOC_CACHELINE / sizeof(void *))
-
-#define CAP_MAX ((size_t)1 << 30)
-
-_Static_assert((RING_GROUP & (RING_GROUP - 1)) == 0 &&
-		       RING_GROUP <= ENTRIES_PER_LINE,
-	       "RING_GROUP must be a power of two within one line");
-
-/*
- * A permutation of [0, 2^bits): runs of 2^g neighbours stay together and
- * consecutive runs land a padding unit apart (a rotation of the run
- * number). The identity when the whole range fits one unit.
- */
-struct spread {
-	uint64_t mask;  /* 2^bits - 1 */
-	uint64_t rmask; /* the run number's bits, 0 for the identity */
-	unsigned g;     /* log2 of the run length */
-	unsigned rot;   /* right rotation of the run number ... */
-	unsigned sh;    /* ... and its complement */
-};
 
 /* One SCQ ring of indices. Each counter has its own line. */
 struct scq {
@@ -152,32 +618,6 @@ struct scqd {
 	struct scq fq;
 };
 
-void *(*goc__ring_alloc_hook)(size_t align, size_t size);
-
-static inline uint64_t
-spread_apply(const struct spread *sp, uint64_t x)
-{
-	uint64_t run;
-
-	x &= sp->mask;
-	run = x >> sp->g;
-	run = (run >> sp->rot) | ((run << sp->sh) & sp->rmask);
-	return (run << sp->g) | (x & (((uint64_t)1 << sp->g) - 1));
-}
-
-static void
-spread_init(struct spread *sp, unsigned bits, unsigned g, unsigned unit)
-{
-	memset(sp, 0, sizeof(*sp));
-	sp->mask = ((uint64_t)1 << bits) - 1;
-	sp->g = g < bits ? g : bits;
-	if (bits > unit && unit > sp->g) {
-		sp->sh = unit - sp->g;
-		sp->rot = bits - sp->g - sp->sh;
-		sp->rmask = ((uint64_t)1 << (bits - sp->g)) - 1;
-	}
-}
-
 static inline uint64_t *
 entry_of(const struct scqd *q, uint64_t *ent, uint64_t ticket)
 {
@@ -193,12 +633,6 @@ static inline uint64_t
 cycle_tag(const struct scqd *q, uint64_t ticket)
 {
 	return (ticket << 1) | q->low;
-}
-
-static inline bool
-before(uint64_t a, uint64_t b)
-{
-	return (int64_t)(a - b) < 0;
 }
 
 /*
@@ -388,20 +822,8 @@ scq_dequeue(const struct scqd *q, struct scq *s, uint64_t *ent)
 	}
 }
 
-static unsigned
-log2_exact(uint64_t x)
-{
-	return (unsigned)__builtin_ctzll(x);
-}
-
 static size_t
-round_line(size_t n)
-{
-	return (n + GOC_CACHELINE - 1) & ~(size_t)(GOC_CACHELINE - 1);
-}
-
-size_t
-goc__ring_footprint(size_t capacity)
+ring_footprint(size_t capacity)
 {
 	size_t ent, data;
 
@@ -415,42 +837,12 @@ goc__ring_footprint(size_t capacity)
 	return round_line(sizeof(struct scqd)) + 2 * ent + data;
 }
 
-static void *
-ring_alloc(size_t size)
+static void
+ring_setup(void *mem, size_t capacity)
 {
-	void *p;
-
-	if (goc__ring_alloc_hook != NULL)
-		return goc__ring_alloc_hook(GOC_CACHELINE, size);
-	if (posix_memalign(&p, GOC_CACHELINE, size) != 0)
-		return NULL;
-	return p;
-}
-
-int
-goc_ring_init(goc_ring_t *r, size_t capacity)
-{
-	struct scqd *q;
-	size_t size, ent_bytes;
+	struct scqd *q = mem;
+	size_t ent_bytes;
 	unsigned order;
-
-	if (capacity == 0)
-		goc_panic("goc_ring_init: capacity is 0 (want a power of two "
-			  "from 1 to 2^30)");
-	if (capacity > CAP_MAX)
-		goc__panicf("goc_ring_init: capacity %zu out of range (want a "
-			    "power of two from 1 to 2^30)",
-			    capacity);
-	if ((capacity & (capacity - 1)) != 0)
-		goc__panicf("goc_ring_init: capacity %zu is not a power of two",
-			    capacity);
-
-	size = goc__ring_footprint(capacity);
-	if (size == 0)
-		return GOC_ENOMEM;
-	q = ring_alloc(size);
-	if (q == NULL)
-		return GOC_ENOMEM;
 
 	memset(q, 0, sizeof(*q));
 	ent_bytes = round_line(2 * capacity * sizeof(uint64_t));
@@ -479,20 +871,6 @@ goc_ring_init(goc_ring_t *r, size_t capacity)
 			cycle_tag(q, t) ^ q->emask ^ spread_apply(&q->dmap, t);
 	q->fq.tail = capacity;
 	q->fq.threshold = q->thr_max;
-
-	/* Plain stores: the ring reaches other threads through whatever
-	 * publishes r to them (see ring.h). */
-	r->_impl = q;
-	r->_cap = capacity;
-	return 0;
-}
-
-void
-goc_ring_destroy(goc_ring_t *r)
-{
-	free(r->_impl);
-	r->_impl = NULL;
-	r->_cap = 0;
 }
 
 bool
@@ -535,6 +913,55 @@ goc_ring_len(const goc_ring_t *r)
 	if (d <= 0)
 		return 0;
 	return (uint64_t)d > q->cap ? (size_t)q->cap : (size_t)d;
+}
+
+#endif /* RING_CAS2 */
+
+size_t
+goc__ring_footprint(size_t capacity)
+{
+	return ring_footprint(capacity);
+}
+
+int
+goc_ring_init(goc_ring_t *r, size_t capacity)
+{
+	void *q;
+	size_t size;
+
+	if (capacity == 0)
+		goc_panic("goc_ring_init: capacity is 0 (want a power of two "
+			  "from 1 to 2^30)");
+	if (capacity > CAP_MAX)
+		goc__panicf("goc_ring_init: capacity %zu out of range (want a "
+			    "power of two from 1 to 2^30)",
+			    capacity);
+	if ((capacity & (capacity - 1)) != 0)
+		goc__panicf("goc_ring_init: capacity %zu is not a power of two",
+			    capacity);
+
+	size = goc__ring_footprint(capacity);
+	if (size == 0)
+		return GOC_ENOMEM;
+	q = ring_alloc(size);
+	if (q == NULL)
+		return GOC_ENOMEM;
+
+	ring_setup(q, capacity);
+
+	/* Plain stores: the ring reaches other threads through whatever
+	 * publishes r to them (see ring.h). */
+	r->_impl = q;
+	r->_cap = capacity;
+	return 0;
+}
+
+void
+goc_ring_destroy(goc_ring_t *r)
+{
+	free(r->_impl);
+	r->_impl = NULL;
+	r->_cap = 0;
 }
 
 size_t

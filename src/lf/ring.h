@@ -8,6 +8,21 @@
 #include <stddef.h>
 
 /*
+ * GOC__RING_CAS2 is 1 when ring.c is SCQP (one ring of {tag, pointer}
+ * entries changed by a double-width CAS: x86_64, aarch64) and 0 when it
+ * is SCQD (two rings of indices: riscv64, or built with -DGOC_RING_SCQD).
+ * GOC__RING_VALUE_BYTES is what one unit of capacity costs in memory.
+ */
+#if !defined(GOC_RING_SCQD) && \
+	(defined(__x86_64__) || defined(__GCC_HAVE_SYNC_COMPARE_AND_SWAP_16))
+#define GOC__RING_CAS2        1
+#define GOC__RING_VALUE_BYTES 32
+#else
+#define GOC__RING_CAS2        0
+#define GOC__RING_VALUE_BYTES 40
+#endif
+
+/*
  * goc__ring_alloc_hook, when set, replaces the allocator goc_ring_init
  * uses: it must return memory aligned to align (a power of two, at least
  * sizeof(void *)) that free() accepts, or NULL. Tests set it to inject
