@@ -9,14 +9,19 @@ libgoconc_internal_la_SOURCES = \
 	src/rt/atomic_value.c
 # Frame pointers let goroutine dumps walk parked stacks (src/sched/dump.c).
 libgoconc_internal_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
-	-fno-omit-frame-pointer
+	-fno-omit-frame-pointer $(GOC_LIB_SAN_CFLAGS)
 libgoconc_internal_la_CCASFLAGS = $(AM_CCASFLAGS)
 libgoconc_internal_la_LIBADD = $(CK_LIBS) -lpthread
 noinst_HEADERS += \
 	src/internal/compiler.h \
 	src/internal/assert.h \
 	src/internal/panic.h \
-	src/internal/arch.h
+	src/internal/arch.h \
+	src/rt/race.h
+# The race detector's hooks (--enable-race; rt/race.h inlines no-ops else).
+if ENABLE_RACE
+libgoconc_internal_la_SOURCES += src/rt/race.c
+endif
 
 lib_LTLIBRARIES += libgoconc.la
 libgoconc_la_SOURCES =

@@ -249,13 +249,18 @@ split_words(char *copy, int *n)
 	return v;
 }
 
-void
-goc__test_expect_death(void (*fn)(void), const char *kind, const char *msg,
-		       const char *file, int line)
+/*
+ * Runs fn alone in a re-executed child (GOC_TEST_WRAPPER in front), with
+ * extra "NAME=value" environment entries, and collects its stderr.
+ * Returns false (after recording a failure) when the child could not run.
+ */
+static bool
+run_child(void (*fn)(void), const char *mode, const char *const *extra_env,
+	  int *status, char **stderr_out, const char *file, int line)
 {
 	char arg[64];
 	long off = (long)((char *)(uintptr_t)fn - (char *)(uintptr_t)anchor);
-	snprintf(arg, sizeof(arg), "--goc-death=%lx", off);
+	snprintf(arg, sizeof(arg), "--goc-%s=%lx", mode, off);
 
 	const char *wrapper = getenv("GOC_TEST_WRAPPER");
 	int nw = 0;
@@ -268,10 +273,33 @@ goc__test_expect_death(void (*fn)(void), const char *kind, const char *msg,
 	argv[nw + 1] = arg;
 	argv[nw + 2] = NULL;
 
+	/* The environment: ours, with the extra entries replacing ours. */
+	size_t nenv = 0, nextra = 0;
+	while (environ[nenv] != NULL)
+		nenv++;
+	while (extra_env != NULL && extra_env[nextra] != NULL)
+		nextra++;
+	char **envp = calloc(nenv + nextra + 1, sizeof(*envp));
+	size_t k = 0;
+	for (size_t i = 0; i < nenv; i++) {
+		bool replaced = false;
+		for (size_t j = 0; j < nextra; j++) {
+			size_t len = strcspn(extra_env[j], "=") + 1;
+			if (strncmp(environ[i], extra_env[j], len) == 0)
+				replaced = true;
+		}
+		if (!replaced)
+			envp[k++] = environ[i];
+	}
+	for (size_t j = 0; j < nextra; j++)
+		envp[k++] = (char *)extra_env[j];
+	envp[k] = NULL;
+
+	bool ok = false;
 	int pfd[2];
 	if (pipe(pfd) != 0) {
 		goc__test_fail(file, line, false, "pipe: %s", strerror(errno));
-		return;
+		goto out;
 	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
@@ -279,34 +307,49 @@ goc__test_expect_death(void (*fn)(void), const char *kind, const char *msg,
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addclose(&fa, pfd[0]);
 	pid_t pid;
-	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
 	if (rc != 0) {
 		close(pfd[0]);
 		goc__test_fail(file, line, false, "spawn %s: %s", argv[0],
 			       strerror(rc));
-		free(words);
-		free(w);
-		return;
+		goto out;
 	}
 	size_t cap = 1 << 16, len = 0;
-	char *out = malloc(cap);
+	char *text = malloc(cap);
 	for (;;) {
 		if (len + 1 >= cap)
-			out = realloc(out, cap *= 2);
-		ssize_t r = read(pfd[0], out + len, cap - len - 1);
+			text = realloc(text, cap *= 2);
+		ssize_t r = read(pfd[0], text + len, cap - len - 1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
 		len += (size_t)r;
 	}
-	out[len] = 0;
+	text[len] = 0;
 	close(pfd[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;
+	*stderr_out = text;
+	ok = true;
+out:
+	free(envp);
+	free(words);
+	free(w);
+	free(argv);
+	return ok;
+}
+
+void
+goc__test_expect_death(void (*fn)(void), const char *kind, const char *msg,
+		       const char *file, int line)
+{
+	int status;
+	char *out;
+	if (!run_child(fn, "death", NULL, &status, &out, file, line))
+		return;
 	char want[512];
 	snprintf(want, sizeof(want), "%s%s", kind, msg);
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) {
@@ -323,18 +366,52 @@ goc__test_expect_death(void (*fn)(void), const char *kind, const char *msg,
 			       out);
 	}
 	free(out);
-	free(words);
-	free(w);
-	free(argv);
+}
+
+#define RACE_REPORT "WARNING: ThreadSanitizer: data race"
+
+void
+goc__test_expect_race(void (*fn)(void), bool race, const char *file, int line)
+{
+	/* Stop at the first report; a clean child must exit 0. */
+	static const char *const env[] = {
+		"TSAN_OPTIONS=halt_on_error=1:exitcode=66:"
+		"report_signal_unsafe=0",
+		NULL};
+	int status;
+	char *out;
+	if (!run_child(fn, "run", env, &status, &out, file, line))
+		return;
+	bool reported = strstr(out, RACE_REPORT) != NULL;
+	bool clean_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (race && !reported)
+		goc__test_fail(file, line, false,
+			       "want a data race report, got %s %d and "
+			       "stderr:\n%s",
+			       WIFSIGNALED(status) ? "signal" : "exit",
+			       WIFSIGNALED(status) ? WTERMSIG(status)
+						   : WEXITSTATUS(status),
+			       out);
+	else if (!race && (reported || !clean_exit))
+		goc__test_fail(file, line, false,
+			       "want no race report and exit 0, got %s %d "
+			       "and stderr:\n%s",
+			       WIFSIGNALED(status) ? "signal" : "exit",
+			       WIFSIGNALED(status) ? WTERMSIG(status)
+						   : WEXITSTATUS(status),
+			       out);
+	free(out);
 }
 
 static int
-run_death_child(const char *spec)
+run_death_child(const char *spec, bool death)
 {
 	long off = (long)strtoull(spec, NULL, 16);
 	void (*fn)(void) =
 		(void (*)(void))(uintptr_t)((char *)(uintptr_t)anchor + off);
 	fn();
+	if (!death)
+		return 0;
 	fprintf(stderr, "death test function returned without aborting\n");
 	return 3;
 }
@@ -359,7 +436,9 @@ main(int argc, char **argv)
 	    strtod(s, NULL) > 0)
 		timeout_mult = strtod(s, NULL);
 	if (argc > 1 && strncmp(argv[1], "--goc-death=", 12) == 0)
-		return run_death_child(argv[1] + 12);
+		return run_death_child(argv[1] + 12, true);
+	if (argc > 1 && strncmp(argv[1], "--goc-run=", 10) == 0)
+		return run_death_child(argv[1] + 10, false);
 	if (argc > 1 && strcmp(argv[1], "--list") == 0) {
 		for (struct goc_test *t = tests; t; t = t->next)
 			printf("%s\n", t->name);

@@ -9,6 +9,9 @@
  *                                  "panic: msg" on stderr; expect_fatal
  *                                  wants "fatal error: msg"; expect_death
  *                                  any stderr substring
+ *   expect_race(fn)                fn, run alone in a re-executed child,
+ *   expect_no_race(fn)             must (must not) draw a ThreadSanitizer
+ *                                  data race report (race builds)
  *   goc_test_skip(reason)          ends the case as skipped
  *   goc_test_seed(), goc_test_rand()  the case's replayable randomness
  *   goc_test_scaled(n)             n sized by GOC_TEST_SCALE (min 1)
@@ -63,6 +66,8 @@ goc__test_fail(const char *file, int line, bool fatal, const char *fmt, ...);
 __attribute__((noreturn)) void goc_test_skip(const char *reason);
 void goc__test_expect_death(void (*fn)(void), const char *kind, const char *msg,
 			    const char *file, int line);
+void goc__test_expect_race(void (*fn)(void), bool race, const char *file,
+			   int line);
 
 uint64_t goc_test_seed(void);
 uint64_t goc_test_rand(void); /* thread-safe; per-thread stream */
@@ -154,6 +159,9 @@ __attribute__((format(printf, 1, 2))) void goc_test_note(const char *fmt, ...);
 
 #define expect_panic(fn, msg) \
 	goc__test_expect_death(fn, "panic: ", msg, __FILE__, __LINE__)
+#define expect_race(fn) goc__test_expect_race(fn, true, __FILE__, __LINE__)
+#define expect_no_race(fn) \
+	goc__test_expect_race(fn, false, __FILE__, __LINE__)
 #define expect_fatal(fn, msg) \
 	goc__test_expect_death(fn, "fatal error: ", msg, __FILE__, __LINE__)
 #define expect_death(fn, text) \

@@ -35,6 +35,16 @@ HEADER_TUS = \
 	tests/api/hdr_chan.c \
 	tests/api/hdr_select.c
 
+# The race-detector suite: Go's runtime/race testdata cases, each in a
+# re-executed child under ThreadSanitizer. Only --enable-race builds it.
+RACE_TESTS = tests/race/chan
+tests_race_chan_SOURCES = tests/race/chan.c tests/race/race.h
+tests_race_chan_LDADD = $(API_LDADD)
+if ENABLE_RACE
+check_PROGRAMS += $(RACE_TESTS)
+TESTS += $(RACE_TESTS)
+endif
+
 check_PROGRAMS += $(UNIT_TESTS) $(API_TESTS) $(DEATH_TESTS) \
 	$(STRESS_TESTS) $(FUZZ_REPLAY_TESTS) $(BENCHES) $(EXAMPLES)
 TESTS += $(UNIT_TESTS) $(API_TESTS) $(DEATH_TESTS) $(STRESS_TESTS) \

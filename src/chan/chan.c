@@ -15,6 +15,7 @@
 
 #include "goconc/chan.h"
 #include "internal/panic.h"
+#include "rt/race.h"
 #include "sched/runtime2.h"
 
 /*
@@ -30,6 +31,15 @@
  *    the select goroutine unlinks its remaining sudogs itself.
  *  - Never goc__ready() a G while holding c->lock: collect, unlock,
  *    ready (ready may take the scheduler's locks).
+ *  - Race builds (rt/race.h) report Go's edges where Go's chan.go does:
+ *    each buffer slot is a sync object acquired and released by the
+ *    send that fills it and the receive that drains it (so the kth
+ *    receive is ordered before the (k+cap)th send completes); a direct
+ *    hand-off synchronises both parties through slot 0 (racesync); close
+ *    writes and releases the channel's race address, which sends read
+ *    and receives that see the close acquire. The library's own copies
+ *    of elements are hidden from TSan; the program's read of a sent
+ *    value and write of a received one are reported at the call.
  */
 
 /* Largest buffer: what malloc can be asked for, less the header. */
@@ -51,7 +61,10 @@ makechan(size_t elem_size, size_t cap, bool panics)
 	size_t hdr = (sizeof(struct goc_hchan) + BUFALIGN - 1) &
 		     ~(size_t)(BUFALIGN - 1);
 	size_t mem = elem_size * cap;
+	/* Race builds: the program never touches this memory itself. */
+	goc__race_ignore_begin();
 	struct goc_hchan *c = calloc(1, hdr + mem);
+	goc__race_ignore_end();
 	if (c == NULL)
 		return NULL;
 	/* Zero-size buffers point at the header: never dereferenced. */
@@ -103,8 +116,11 @@ goc_chan_release(goc_chan_t *cc)
 	bool waiters = c->sendq.first != NULL || c->recvq.first != NULL;
 	goc__unlock(&c->lock);
 	/* Goroutines parked on it keep it reachable, as Go's GC would. */
-	if (!waiters)
+	if (!waiters) {
+		goc__race_ignore_begin();
 		free(c);
+		goc__race_ignore_end();
+	}
 }
 
 /* ---- wait queues ------------------------------------------------------ */
@@ -201,18 +217,78 @@ slot(struct goc_hchan *c, uint64_t i)
 	return c->buf + i * c->elemsize;
 }
 
+/* The channel's own copies of elements: invisible to the race detector,
+ * as Go's typedmemmove is (the program's side is reported at the call). */
 static inline void
 copy_elem(struct goc_hchan *c, void *dst, const void *src)
 {
-	if (c->elemsize != 0 && dst != NULL)
+	if (c->elemsize != 0 && dst != NULL) {
+		goc__race_ignore_begin();
 		memcpy(dst, src, c->elemsize);
+		goc__race_ignore_end();
+	}
 }
 
 void
 goc__chan_zero(struct goc_hchan *c, void *ep)
 {
-	if (c->elemsize != 0 && ep != NULL)
+	if (c->elemsize != 0 && ep != NULL) {
+		goc__race_ignore_begin();
 		memset(ep, 0, c->elemsize);
+		goc__race_ignore_end();
+	}
+}
+
+/* ---- race detector edges (no-ops outside --enable-race) --------------- */
+
+/* Send and close conflict at this address (Go's c.raceaddr()); it is
+ * also the sync object close releases. Distinct from slot 0. */
+static inline const void *
+raceaddr(struct goc_hchan *c)
+{
+	return &c->buf;
+}
+
+const void *
+goc__chan_raceaddr(struct goc_hchan *c)
+{
+	return raceaddr(c);
+}
+
+/* Go's racenotify for the current goroutine and, with sg, for the
+ * parked partner: one slot, acquire then release. */
+static inline void
+race_notify(struct goc_hchan *c, uint64_t idx, struct goc_sudog *sg)
+{
+	if (!GOC_RACE_ENABLED)
+		return;
+	const void *qp = slot(c, idx);
+	if (sg == NULL) {
+		goc__race_acquire(qp);
+		goc__race_release(qp);
+	} else {
+		goc__race_acquireg(sg, qp);
+		goc__race_releaseg(sg, qp);
+	}
+}
+
+/* Go's racesync: a hand-off on an unbuffered channel orders both ways. */
+static inline void
+race_sync(struct goc_hchan *c, struct goc_sudog *sg)
+{
+	if (!GOC_RACE_ENABLED)
+		return;
+	const void *b0 = c->buf;
+	goc__race_release(b0);
+	goc__race_acquireg(sg, b0);
+	goc__race_releaseg(sg, b0);
+	goc__race_acquire(b0);
+}
+
+void
+goc__chan_race_closed(struct goc_hchan *c)
+{
+	goc__race_acquire(raceaddr(c));
 }
 
 /* Relaxed store of qcount: see full()/empty(). */
@@ -225,6 +301,7 @@ set_qcount(struct goc_hchan *c, uint64_t n)
 void
 goc__chan_buf_put(struct goc_hchan *c, const void *ep)
 {
+	race_notify(c, c->sendx, NULL);
 	copy_elem(c, slot(c, c->sendx), ep);
 	if (++c->sendx == c->dataqsiz)
 		c->sendx = 0;
@@ -234,6 +311,7 @@ goc__chan_buf_put(struct goc_hchan *c, const void *ep)
 void
 goc__chan_buf_take(struct goc_hchan *c, void *ep)
 {
+	race_notify(c, c->recvx, NULL);
 	copy_elem(c, ep, slot(c, c->recvx));
 	if (++c->recvx == c->dataqsiz)
 		c->recvx = 0;
@@ -248,6 +326,17 @@ goc__chan_buf_take(struct goc_hchan *c, void *ep)
 struct goc_g *
 goc__chan_send_direct(struct goc_hchan *c, struct goc_sudog *sg, const void *ep)
 {
+	if (c->dataqsiz == 0) {
+		race_sync(c, sg);
+	} else if (GOC_RACE_ENABLED) {
+		/* As if through the (empty) buffer: Go moves the indices
+		 * only in race builds, and so does this. */
+		race_notify(c, c->recvx, NULL);
+		race_notify(c, c->recvx, sg);
+		if (++c->recvx == c->dataqsiz)
+			c->recvx = 0;
+		c->sendx = c->recvx;
+	}
 	copy_elem(c, sg->elem, ep);
 	sg->elem = NULL;
 	sg->success = true;
@@ -264,8 +353,11 @@ struct goc_g *
 goc__chan_recv_direct(struct goc_hchan *c, struct goc_sudog *sg, void *ep)
 {
 	if (c->dataqsiz == 0) {
+		race_sync(c, sg);
 		copy_elem(c, ep, sg->elem);
 	} else {
+		race_notify(c, c->recvx, NULL);
+		race_notify(c, c->recvx, sg);
 		void *qp = slot(c, c->recvx);
 		copy_elem(c, ep, qp);
 		copy_elem(c, qp, sg->elem);
@@ -379,22 +471,45 @@ goc__chansend(struct goc_hchan *c, const void *ep, bool block)
 	me.c = c;
 	gp->param = NULL;
 	goc__waitq_enqueue(&c->sendq, &me);
+	goc__race_park(&me);
 	goc__park(chanparkcommit, &c->lock, GOC_WAIT_CHAN_SEND);
+	goc__race_wake(&me);
 	/* Woken by a receiver (success) or by close. */
 	if (!me.success)
 		goc_panic("send on closed channel");
 	return true;
 }
 
+/* The program's side of a send, for the race detector: it reads the
+ * value and the channel (a send racing a close is a race, as in Go). */
+void
+goc__chan_race_send(struct goc_hchan *c, const void *ep, const void *pc)
+{
+	if (GOC_RACE_ENABLED && c != NULL) {
+		goc__race_read(ep, c->elemsize, pc);
+		goc__race_read(raceaddr(c), 1, pc);
+	}
+}
+
+/* The program's side of a receive that delivered (or zeroed) *ep. */
+void
+goc__chan_race_recv(struct goc_hchan *c, void *ep, const void *pc)
+{
+	if (GOC_RACE_ENABLED && c != NULL)
+		goc__race_write(ep, c->elemsize, pc);
+}
+
 void
 goc_chan_send(goc_chan_t *c, const void *elem)
 {
+	goc__chan_race_send(goc__hchan(c), elem, GOC_RACE_CALLERPC());
 	goc__chansend(goc__hchan(c), elem, true);
 }
 
 bool
 goc_chan_try_send(goc_chan_t *c, const void *elem)
 {
+	goc__chan_race_send(goc__hchan(c), elem, GOC_RACE_CALLERPC());
 	return goc__chansend(goc__hchan(c), elem, false);
 }
 
@@ -422,6 +537,7 @@ goc__chanrecv(struct goc_hchan *c, void *ep, bool block)
 		if (__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE) == 0)
 			return GOC_CHAN_WOULDBLOCK;
 		if (empty(c)) {
+			goc__race_acquire(raceaddr(c));
 			goc__chan_zero(c, ep);
 			return GOC_CHAN_CLOSED;
 		}
@@ -429,6 +545,7 @@ goc__chanrecv(struct goc_hchan *c, void *ep, bool block)
 
 	goc__lock(&c->lock);
 	if (c->closed != 0 && c->qcount == 0) {
+		goc__race_acquire(raceaddr(c));
 		goc__unlock(&c->lock);
 		goc__chan_zero(c, ep);
 		return GOC_CHAN_CLOSED;
@@ -457,7 +574,9 @@ goc__chanrecv(struct goc_hchan *c, void *ep, bool block)
 	me.c = c;
 	gp->param = NULL;
 	goc__waitq_enqueue(&c->recvq, &me);
+	goc__race_park(&me);
 	goc__park(chanparkcommit, &c->lock, GOC_WAIT_CHAN_RECEIVE);
+	goc__race_wake(&me);
 	/* The sender or close has filled (or zeroed) *ep already. */
 	return me.success ? GOC_CHAN_OK : GOC_CHAN_CLOSED;
 }
@@ -465,13 +584,18 @@ goc__chanrecv(struct goc_hchan *c, void *ep, bool block)
 bool
 goc_chan_recv(goc_chan_t *c, void *elem)
 {
-	return goc__chanrecv(goc__hchan(c), elem, true) == GOC_CHAN_OK;
+	int r = goc__chanrecv(goc__hchan(c), elem, true);
+	goc__chan_race_recv(goc__hchan(c), elem, GOC_RACE_CALLERPC());
+	return r == GOC_CHAN_OK;
 }
 
 int
 goc_chan_try_recv(goc_chan_t *c, void *elem)
 {
-	return goc__chanrecv(goc__hchan(c), elem, false);
+	int r = goc__chanrecv(goc__hchan(c), elem, false);
+	if (r != GOC_CHAN_WOULDBLOCK)
+		goc__chan_race_recv(goc__hchan(c), elem, GOC_RACE_CALLERPC());
+	return r;
 }
 
 /* ---- close ------------------------------------------------------------ */
@@ -488,6 +612,10 @@ goc_chan_close(goc_chan_t *cc)
 		goc__unlock(&c->lock);
 		goc_panic("close of closed channel");
 	}
+	/* Race builds: close writes the channel (sends read it) and
+	 * publishes everything before it to whoever sees it closed. */
+	goc__race_write(raceaddr(c), 1, GOC_RACE_CALLERPC());
+	goc__race_release(raceaddr(c));
 	/* Release pairs with the acquire load in chanrecv's fast path. */
 	__atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
 
@@ -495,6 +623,7 @@ goc_chan_close(goc_chan_t *cc)
 	struct goc_g *list = NULL;
 	struct goc_sudog *sg;
 	while ((sg = goc__waitq_dequeue(&c->recvq)) != NULL) {
+		goc__race_acquireg(sg, raceaddr(c));
 		goc__chan_zero(c, sg->elem);
 		sg->elem = NULL;
 		sg->success = false;
@@ -503,6 +632,7 @@ goc_chan_close(goc_chan_t *cc)
 		list = sg->g;
 	}
 	while ((sg = goc__waitq_dequeue(&c->sendq)) != NULL) {
+		goc__race_acquireg(sg, raceaddr(c));
 		sg->elem = NULL;
 		sg->success = false;
 		sg->g->param = sg;

@@ -84,6 +84,14 @@ void goc__chan_buf_put(struct goc_hchan *c, const void *ep);
 void goc__chan_buf_take(struct goc_hchan *c, void *ep);
 void goc__chan_zero(struct goc_hchan *c, void *ep);
 
+/* Race builds (rt/race.h): the program's side of a send or receive made
+ * at pc, the acquire of a receive that found the channel closed, and the
+ * address sends and close conflict at. No-ops in other builds. */
+void goc__chan_race_send(struct goc_hchan *c, const void *ep, const void *pc);
+void goc__chan_race_recv(struct goc_hchan *c, void *ep, const void *pc);
+void goc__chan_race_closed(struct goc_hchan *c);
+const void *goc__chan_raceaddr(struct goc_hchan *c);
+
 /* Channel ops with a block flag (Go's chansend/chanrecv). */
 bool goc__chansend(struct goc_hchan *c, const void *ep, bool block);
 int goc__chanrecv(struct goc_hchan *c, void *ep, bool block);

@@ -12,6 +12,7 @@
 #include "goconc/select.h"
 #include "internal/panic.h"
 #include "chan/chan.h"
+#include "rt/race.h"
 #include "sched/runtime2.h"
 
 /*
@@ -31,6 +32,11 @@
  *    only before each unlock: the woken G relocks from the lowest
  *    address, which is released last, so it cannot return (and reuse
  *    the stack) before g0 is done with it.
+ *  - Race builds: the program reads every send case's value and the
+ *    channel before anything happens (a C select reads its values
+ *    through the pointers it was given, when a partner copies them) and
+ *    writes the chosen receive case's variable once it is done; the
+ *    channel edges are those of chan.c's locked steps.
  */
 
 /* Heap sort of lockorder by channel address (Go uses heapsort: O(n log
@@ -178,6 +184,7 @@ selectgo(goc_case_t *cases, size_t n, bool block)
 				return (int)i;
 			}
 			if (c->closed != 0) {
+				goc__chan_race_closed(c);
 				selunlock(cases, lockorder, norder);
 				goc__chan_zero(c, k->elem);
 				set_ok(k, false);
@@ -232,6 +239,7 @@ selectgo(goc_case_t *cases, size_t n, bool block)
 		sg->index = i;
 		goc__waitq_enqueue(
 			k->dir == GOC_CASE_RECV ? &c->recvq : &c->sendq, sg);
+		goc__race_park(sg);
 	}
 	struct selctx x = {cases, lockorder, norder};
 	goc__park(selparkcommit, &x, GOC_WAIT_SELECT);
@@ -241,6 +249,7 @@ selectgo(goc_case_t *cases, size_t n, bool block)
 	gp->param = NULL;
 	if (fired == NULL)
 		goc__throw("select: woken without a case");
+	goc__race_wake(fired);
 	sellock(cases, lockorder, norder);
 	for (size_t t = 0; t < norder; t++) {
 		struct goc_sudog *sg = &sgs[t];
@@ -278,18 +287,41 @@ select1(goc_case_t *k, bool block)
 	return 0;
 }
 
+/* Race builds: the program's reads before the select, its write after. */
+static inline void
+race_before(const goc_case_t *cases, size_t n, const void *pc)
+{
+	if (!GOC_RACE_ENABLED)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (cases[i].dir == GOC_CASE_SEND)
+			goc__chan_race_send(goc__hchan(cases[i].chan),
+					    cases[i].elem, pc);
+}
+
+static inline int
+race_after(goc_case_t *cases, int r, const void *pc)
+{
+	if (GOC_RACE_ENABLED && r >= 0 && cases[r].dir == GOC_CASE_RECV)
+		goc__chan_race_recv(goc__hchan(cases[r].chan), cases[r].elem,
+				    pc);
+	return r;
+}
+
 int
 goc_select(goc_case_t *cases, size_t n)
 {
-	if (n == 1)
-		return select1(cases, true);
-	return selectgo(cases, n, true);
+	const void *pc = GOC_RACE_CALLERPC();
+	race_before(cases, n, pc);
+	int r = n == 1 ? select1(cases, true) : selectgo(cases, n, true);
+	return race_after(cases, r, pc);
 }
 
 int
 goc_select_try(goc_case_t *cases, size_t n)
 {
-	if (n == 1)
-		return select1(cases, false);
-	return selectgo(cases, n, false);
+	const void *pc = GOC_RACE_CALLERPC();
+	race_before(cases, n, pc);
+	int r = n == 1 ? select1(cases, false) : selectgo(cases, n, false);
+	return race_after(cases, r, pc);
 }

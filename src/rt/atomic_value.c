@@ -7,11 +7,16 @@
  * store, and never changes again. While it is BUSY only the first storer
  * writes _ptr. After that, _ptr only changes by seq_cst stores, swaps and
  * CASes of non-NULL pointers.
+ *
+ * Race builds (rt/race.h): every operation is a seq_cst atomic on the box,
+ * so, as TSan models instrumented atomics, a load acquires the box, a
+ * store releases it, and swap and CAS do both.
  */
 #include "goconc/atomic.h"
 #include "internal/compiler.h"
 #include "internal/panic.h"
 #include "internal/arch.h"
+#include "rt/race.h"
 
 /* A tag no program can own (it is odd and below any mapping). */
 #define VALUE_BUSY ((const void *)(uintptr_t)1)
@@ -23,7 +28,9 @@ goc_atomic_value_load(const goc_atomic_value_t *v)
 	const void *tag = __atomic_load_n(&v->_tag, __ATOMIC_ACQUIRE);
 	if (tag == NULL || tag == VALUE_BUSY)
 		return NULL;
-	return __atomic_load_n(&v->_ptr, __ATOMIC_SEQ_CST);
+	void *p = __atomic_load_n(&v->_ptr, __ATOMIC_SEQ_CST);
+	goc__race_acquire(v);
+	return p;
 }
 
 /*
@@ -67,6 +74,7 @@ goc_atomic_value_store(goc_atomic_value_t *v, const void *tag, void *ptr)
 
 	if (ptr == NULL || tag == NULL)
 		goc_panic("sync/atomic: store of nil value into Value");
+	goc__race_release(v);
 	if (claim_first(v, &have)) {
 		publish_first(v, tag, ptr);
 		return;
@@ -84,6 +92,8 @@ goc_atomic_value_swap(goc_atomic_value_t *v, const void *tag, void *ptr)
 
 	if (ptr == NULL || tag == NULL)
 		goc_panic("sync/atomic: swap of nil value into Value");
+	goc__race_acquire(v);
+	goc__race_release(v);
 	if (claim_first(v, &have)) {
 		publish_first(v, tag, ptr);
 		return NULL;
@@ -103,6 +113,8 @@ goc_atomic_value_cas(goc_atomic_value_t *v, const void *tag, void *old_ptr,
 	if (new_ptr == NULL || tag == NULL)
 		goc_panic("sync/atomic: compare and swap of nil value into "
 			  "Value");
+	goc__race_acquire(v);
+	goc__race_release(v);
 	for (;;) {
 		have = __atomic_load_n(&v->_tag, __ATOMIC_ACQUIRE);
 		if (have == NULL) {

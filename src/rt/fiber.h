@@ -37,7 +37,9 @@
  *  - TSan: each fiber is a TSan fiber; __tsan_switch_to_fiber runs
  *    immediately before the switch. Switches synchronise (the default
  *    flags): program order on one thread is real happens-before, which is
- *    what the --enable-sanitizer=thread build checks (SPEC §10).
+ *    what the --enable-sanitizer=thread build checks (SPEC §10). The
+ *    --enable-race build (rt/race.h) switches with no_sync instead: the
+ *    program sees only the edges the runtime reports, Go's.
  *  - Valgrind (--enable-valgrind): fiber stacks are registered, so
  *    memcheck does not take a switch for a huge stack-pointer move.
  *
@@ -62,6 +64,7 @@
 #include "internal/arch.h"
 #include "internal/compiler.h"
 #include "internal/panic.h"
+#include "rt/race.h"
 
 #if GOC_ASAN_ENABLED
 #include <sanitizer/asan_interface.h>
@@ -86,7 +89,7 @@ struct goc_fiber {
 	void *asan_fake_stack; /* (owner) parked while suspended, else 0 */
 	struct goc_fiber *asan_prev; /* (switcher) who switched to us last */
 #endif
-#if GOC_TSAN_ENABLED
+#if GOC_TSAN_ENABLED || GOC_RACE_ENABLED
 	void *tsan_fiber; /* (immutable) created here, or the thread's */
 #endif
 #ifdef GOC_VALGRIND
@@ -101,6 +104,8 @@ goc__fiber_init_thread(struct goc_fiber *f)
 	*f = (struct goc_fiber){.thread = true};
 #if GOC_TSAN_ENABLED
 	f->tsan_fiber = __tsan_get_current_fiber();
+#elif GOC_RACE_ENABLED
+	f->tsan_fiber = goc__race_fiber_current();
 #endif
 }
 
@@ -122,6 +127,10 @@ goc__fiber_make(struct goc_fiber *f, void *lo, size_t size,
 #endif
 #if GOC_TSAN_ENABLED
 	f->tsan_fiber = __tsan_create_fiber(0);
+#elif GOC_RACE_ENABLED
+	/* Created by the spawning goroutine: TSan orders the creation
+	 * before the fiber's first step, which is Go's rule for `go`. */
+	f->tsan_fiber = goc__race_fiber_create();
 #endif
 #ifdef GOC_VALGRIND
 	f->vg_stack_id = VALGRIND_STACK_REGISTER(lo, (char *)lo + size);
@@ -174,6 +183,8 @@ goc__fiber_switch_begin(struct goc_fiber *from, struct goc_fiber *to)
 #endif
 #if GOC_TSAN_ENABLED
 	__tsan_switch_to_fiber(to->tsan_fiber, 0);
+#elif GOC_RACE_ENABLED
+	goc__race_fiber_switch(to->tsan_fiber);
 #endif
 	(void)from;
 	(void)to;
@@ -221,6 +232,8 @@ goc__fiber_exit(struct goc_fiber *from, struct goc_fiber *to)
 #endif
 #if GOC_TSAN_ENABLED
 	__tsan_switch_to_fiber(to->tsan_fiber, 0);
+#elif GOC_RACE_ENABLED
+	goc__race_fiber_switch(to->tsan_fiber);
 #endif
 	goc__ctx_switch(&from->ctx, &to->ctx);
 	goc__throw("fiber resumed after exit");
@@ -257,6 +270,9 @@ goc__fiber_destroy(struct goc_fiber *f)
 #endif
 #if GOC_TSAN_ENABLED
 	__tsan_destroy_fiber(f->tsan_fiber);
+	f->tsan_fiber = NULL;
+#elif GOC_RACE_ENABLED
+	goc__race_fiber_destroy(f->tsan_fiber);
 	f->tsan_fiber = NULL;
 #endif
 #ifdef GOC_VALGRIND

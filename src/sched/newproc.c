@@ -11,10 +11,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "goconc/sched.h"
 #include "os/os.h"
 #include "rt/fiber.h"
+#include "rt/race.h"
 #include "sched/proc.h"
 #include "sched/runtime2.h"
 
@@ -109,6 +111,28 @@ goc__gfput(struct goc_p *pp, struct goc_g *gp)
 
 static void goexit0(struct goc_m *m, struct goc_g *gp);
 
+/*
+ * Race builds: the next goroutine on this stack is unrelated to the one
+ * that just died, so TSan must forget what the stack held. Mapping fresh
+ * pages over it (with the runtime's accesses ignored) resets its shadow.
+ */
+static void
+race_stack_reset(struct goc_stack *st)
+{
+#if GOC_RACE_ENABLED
+	if (st->lo == NULL)
+		return;
+	goc__race_ignore_begin();
+	void *p = mmap(st->lo, st->size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	goc__race_ignore_end();
+	if (p == MAP_FAILED)
+		goc__throw("race: cannot reset a goroutine stack");
+#else
+	(void)st;
+#endif
+}
+
 /* The first frame of every goroutine. */
 static void
 gmain(void *arg)
@@ -140,6 +164,7 @@ goexit0(struct goc_m *m, struct goc_g *gp)
 	m->lockedg = NULL;
 	__atomic_sub_fetch(&s->ngoroutines, 1, __ATOMIC_RELEASE);
 	goc__fiber_destroy(&gp->fiber);
+	race_stack_reset(&gp->stack);
 	if (gp->exit_notify != NULL) {
 		/* Release pairs with the acquire load in goc_run(). */
 		__atomic_store_n(gp->exit_notify, 1, __ATOMIC_RELEASE);
