@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sync benchmarks, mirroring Go's src/sync benchmarks (mutex_test.go,
- * rwmutex_test.go, waitgroup_test.go, once_test.go) with twins in
- * bench/go/sync_test.go:
+ * rwmutex_test.go, waitgroup_test.go, once_test.go, pool_test.go) with
+ * twins in bench/go/sync_test.go:
  *
  *   MutexUncontended      RunParallel, one padded mutex per goroutine
  *   Mutex                 RunParallel, one shared mutex
@@ -22,6 +22,9 @@
  *                         and forth with Signal; ns per pass
  *   CondBroadcast         (defined here) Go's benchmarkCond with 4
  *                         waiters (BenchmarkCond4's workload)
+ *   Pool                  RunParallel Put then Get (pool_test.go)
+ *   PoolOverflow          RunParallel 100 Puts then 100 Gets
+ *   PoolStarvation        RunParallel 67 Puts then 100 Gets (stealing)
  *
  * RunParallel is run_parallel(): b->procs Ps, par goroutines per P, the
  * b->n iterations shared out evenly.
@@ -385,4 +388,73 @@ GOC_BENCH(CondBroadcast)
 	goc_cond_init(&s.c, &s.m);
 	goc_run(par_main, &p);
 	goc_maxprocs(old);
+}
+
+/* ---- Pool ------------------------------------------------------------- */
+
+static void
+pool_body(void *ctx, long n, int w)
+{
+	(void)w;
+	for (long i = 0; i < n; i++) {
+		goc_pool_put(ctx, (void *)1);
+		goc_pool_get(ctx);
+	}
+}
+
+/* Go's BenchmarkPool: RunParallel Put then Get. */
+GOC_BENCH(Pool)
+{
+	goc_pool_t p;
+
+	goc_pool_init(&p, NULL, NULL, NULL);
+	run_parallel(b, 1, &p, pool_body);
+	goc_pool_destroy(&p);
+}
+
+static void
+pool_overflow_body(void *ctx, long n, int w)
+{
+	(void)w;
+	for (long i = 0; i < n; i++) {
+		for (int j = 0; j < 100; j++)
+			goc_pool_put(ctx, (void *)1);
+		for (int j = 0; j < 100; j++)
+			goc_pool_get(ctx);
+	}
+}
+
+/* Go's BenchmarkPoolOverflow: 100 puts, then 100 gets, per iteration. */
+GOC_BENCH(PoolOverflow)
+{
+	goc_pool_t p;
+
+	goc_pool_init(&p, NULL, NULL, NULL);
+	run_parallel(b, 1, &p, pool_overflow_body);
+	goc_pool_destroy(&p);
+}
+
+static void
+pool_starvation_body(void *ctx, long n, int w)
+{
+	/* A third fewer puts than gets: Ps must steal from each other. */
+	int count = 100, starved = count - (int)((float)count * 0.33f);
+
+	(void)w;
+	for (long i = 0; i < n; i++) {
+		for (int j = 0; j < starved; j++)
+			goc_pool_put(ctx, (void *)1);
+		for (int j = 0; j < count; j++)
+			goc_pool_get(ctx);
+	}
+}
+
+/* Go's BenchmarkPoolStarvation. */
+GOC_BENCH(PoolStarvation)
+{
+	goc_pool_t p;
+
+	goc_pool_init(&p, NULL, NULL, NULL);
+	run_parallel(b, 1, &p, pool_starvation_body);
+	goc_pool_destroy(&p);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * goconc/sync.h: Go's sync package (Go 1.25 src/sync): Mutex,
- * RWMutex, WaitGroup, Once and Cond.
+ * RWMutex, WaitGroup, Once, Cond and Pool (Map is in goconc/map.h).
  *
  * Every type here is embeddable and valid when zero-initialised, like
  * Go's zero values (GOC_MUTEX_INIT and friends are {0}). The fields are
@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include <goconc/common.h>
+#include <goconc/features.h>
 
 GOC_BEGIN_DECLS
 
@@ -250,6 +251,192 @@ GOC_API void goc_cond_wait(goc_cond_t *c, goc_mutex_t *mu);
 GOC_API void goc_cond_signal(goc_cond_t *c);
 /* goc_cond_broadcast wakes every waiting goroutine. */
 GOC_API void goc_cond_broadcast(goc_cond_t *c);
+
+/* ---- Pool ------------------------------------------------------------- */
+
+/*
+ * goc_pool_t is a set of temporary objects that may be individually saved
+ * and retrieved (Go's sync.Pool): a cache of allocated but unused items
+ * for later reuse, relieving pressure on the allocator. Each P has a
+ * private slot and a lock-free deque that other Ps steal from; threads
+ * the library did not create share one locked stash.
+ *
+ * C has no garbage collector, so the pool ages its contents itself: a
+ * pool cycle (Go's poolCleanup at each GC) moves every pooled object to a
+ * victim cache and frees, through free_fn, whatever was still in the
+ * victim cache from the cycle before. An object therefore survives one
+ * cycle unused and is freed in the second. Cycles run from the runtime's
+ * monitor thread every GOCONC_POOLSWEEP milliseconds (default 1000; 0
+ * turns periodic cycles off) and on demand with goc_pool_sweep.
+ *
+ * goc_pool_t is embeddable; it must be set up with goc_pool_init before
+ * use, must not be copied after that, and is torn down with
+ * goc_pool_destroy.
+ */
+typedef struct goc_pool {
+	/* private: do not access */
+	void *_local;                        /* primary generation */
+	void *_victim;                       /* victim generation */
+	void *(*_new)(void *arg);            /* New, or NULL */
+	void (*_free)(void *obj, void *arg); /* or NULL */
+	void *_arg;
+	void *_stash;           /* foreign threads' objects */
+	void *_stash_victim;    /* and their victim cache */
+	void *_retired;         /* generations outgrown by GOMAXPROCS */
+	uint32_t _lock;         /* guards the three above and growth */
+	uint32_t _stash_len;    /* objects in _stash (hint) */
+	struct goc_pool *_next; /* every live pool */
+	struct goc_pool *_prev;
+} goc_pool_t;
+
+/*
+ * goc_pool_init sets up p. new_fn(arg) (Go's New) makes an object when
+ * the pool is empty; with NULL, goc_pool_get returns NULL then.
+ * free_fn(obj, arg) releases an object the pool drops (in a cycle, in
+ * goc_pool_destroy, or when memory for the pool's own bookkeeping ran
+ * out); with NULL, dropped objects are simply forgotten. free_fn may run
+ * on the runtime's monitor thread: it should only release memory, and
+ * must not call goc_pool_init, goc_pool_destroy or goc_pool_sweep.
+ */
+GOC_API void goc_pool_init(goc_pool_t *p, void *(*new_fn)(void *arg),
+			   void (*free_fn)(void *obj, void *arg), void *arg);
+/*
+ * goc_pool_get selects an arbitrary object, removes it from the pool and
+ * returns it; if the pool is empty it returns new_fn(arg) (NULL without
+ * new_fn). Like Go, callers should not assume any relation between the
+ * objects passed to goc_pool_put and those returned by goc_pool_get. An
+ * object is handed to at most one getter per put. Never blocks on other
+ * goroutines. Memory model: a goc_pool_put(x) is synchronized before a
+ * goc_pool_get returning that same x.
+ */
+GOC_API void *goc_pool_get(goc_pool_t *p);
+/* goc_pool_put adds x to the pool; NULL is ignored (Go's Put(nil)). */
+GOC_API void goc_pool_put(goc_pool_t *p, void *x);
+/*
+ * goc_pool_destroy frees every object left in p through free_fn and
+ * releases p's memory. No other call on p may run concurrently or follow
+ * (goc_pool_init may set it up again).
+ */
+GOC_API void goc_pool_destroy(goc_pool_t *p);
+/*
+ * goc_pool_sweep runs one pool cycle on every pool now: primary to
+ * victim, old victim freed. It waits (briefly, spinning) until no P is
+ * still inside a get or put that may see the old victim.
+ */
+GOC_API void goc_pool_sweep(void);
+
+/* ---- Inline fast paths ------------------------------------------------ */
+
+/*
+ * The uncontended case of Mutex lock and unlock, RWMutex rlock and
+ * runlock, Once do and WaitGroup add is one atomic operation, inlined
+ * into the caller as Go inlines Mutex.Lock's fast path; everything else
+ * goes to the library through the *_slow entry points below, which exist
+ * only for these inline functions (they assume the fast path's atomic
+ * operation has been done, and are not for direct use). The exported
+ * functions of the same names stay available (take their address, or
+ * call them as (goc_mutex_lock)(m)). Define GOC_NO_INLINE before
+ * including this header to call the library every time; race builds of
+ * the library (GOC_BUILD_RACE) always do, so that their annotations see
+ * every operation.
+ */
+GOC_API void goc_mutex_lock_slow(goc_mutex_t *m);
+GOC_API void goc_mutex_unlock_slow(goc_mutex_t *m, int32_t new_state);
+GOC_API void goc_rwmutex_rlock_slow(goc_rwmutex_t *rw);
+GOC_API void goc_rwmutex_runlock_slow(goc_rwmutex_t *rw, int32_t r);
+GOC_API void goc_wg_add_slow(goc_wg_t *wg, int delta, uint64_t state);
+
+#if !defined(GOC_NO_INLINE) && !(defined(GOC_BUILD_RACE) && GOC_BUILD_RACE)
+
+GOC_INLINE void
+goc__mutex_lock_inline(goc_mutex_t *m)
+{
+	int32_t unlocked = 0;
+
+	/* Seq_cst, as the library's CAS (Go's atomics). */
+	if (__builtin_expect(__atomic_compare_exchange_n(
+				     &m->_state, &unlocked, 1, false,
+				     __ATOMIC_SEQ_CST, __ATOMIC_RELAXED),
+			     1))
+		return;
+	goc_mutex_lock_slow(m);
+}
+
+GOC_INLINE void
+goc__mutex_unlock_inline(goc_mutex_t *m)
+{
+	/* Seq_cst: releases the critical section to the next locker. */
+	int32_t n = __atomic_add_fetch(&m->_state, -1, __ATOMIC_SEQ_CST);
+
+	if (__builtin_expect(n != 0, 0))
+		goc_mutex_unlock_slow(m, n);
+}
+
+GOC_INLINE void
+goc__rwmutex_rlock_inline(goc_rwmutex_t *rw)
+{
+	if (__builtin_expect(__atomic_add_fetch(&rw->_reader_count, 1,
+						__ATOMIC_SEQ_CST) < 0,
+			     0))
+		goc_rwmutex_rlock_slow(rw);
+}
+
+GOC_INLINE void
+goc__rwmutex_runlock_inline(goc_rwmutex_t *rw)
+{
+	int32_t r = __atomic_sub_fetch(&rw->_reader_count, 1, __ATOMIC_SEQ_CST);
+
+	if (__builtin_expect(r < 0, 0))
+		goc_rwmutex_runlock_slow(rw, r);
+}
+
+GOC_INLINE void
+goc__once_do_inline(goc_once_t *o, void (*fn)(void *), void *arg)
+{
+	/* Acquire: pairs with the release store after fn in the library. */
+	if (__builtin_expect(__atomic_load_n(&o->_done, __ATOMIC_ACQUIRE) != 0,
+			     1))
+		return;
+	goc_once_do(o, fn, arg);
+}
+
+GOC_INLINE bool
+goc__once_done_inline(goc_once_t *o)
+{
+	/* Acquire: as goc__once_do_inline. */
+	return __atomic_load_n(&o->_done, __ATOMIC_ACQUIRE) != 0;
+}
+
+GOC_INLINE void
+goc__wg_add_inline(goc_wg_t *wg, int delta)
+{
+	uint64_t state = __atomic_add_fetch(
+		&wg->_state, (uint64_t)(int64_t)delta << 32, __ATOMIC_SEQ_CST);
+
+	/* No waiters and a positive counter, or back to all zero: done.
+	 * Anything else (waiters to wake, misuse to report) is slow. */
+	if (__builtin_expect(
+		    (uint32_t)state == 0 && (int32_t)(state >> 32) >= 0, 1))
+		return;
+	goc_wg_add_slow(wg, delta, state);
+}
+
+GOC_INLINE void
+goc__wg_done_inline(goc_wg_t *wg)
+{
+	goc__wg_add_inline(wg, -1);
+}
+
+#define goc_mutex_lock(m)       goc__mutex_lock_inline(m)
+#define goc_mutex_unlock(m)     goc__mutex_unlock_inline(m)
+#define goc_rwmutex_rlock(rw)   goc__rwmutex_rlock_inline(rw)
+#define goc_rwmutex_runlock(rw) goc__rwmutex_runlock_inline(rw)
+#define goc_once_do(o, f, a)    goc__once_do_inline(o, f, a)
+#define goc_once_done(o)        goc__once_done_inline(o)
+#define goc_wg_add(wg, d)       goc__wg_add_inline(wg, d)
+#define goc_wg_done(wg)         goc__wg_done_inline(wg)
+
+#endif /* inline fast paths */
 
 GOC_END_DECLS
 

@@ -164,6 +164,9 @@ struct goc_p {
 	int32_t timerscap;         /* (timerslock) */
 	int64_t timer0when;        /* (atomic) when of timers[0], 0 if none */
 	uint64_t fastrand;         /* (owner) */
+	/* (atomic; written by the running goroutine) odd while it is inside
+	 * a goc_pool get or put; the pool cycle waits for it (sync/pool.c) */
+	uint32_t poolpin;
 	GOC_CACHELINE_PAD(pad);
 };
 
@@ -292,6 +295,9 @@ bool goc__timer_del(struct goc_timer *t);
 int64_t goc__timers_check(struct goc_p *pp, int64_t now);
 int64_t goc__timers_next(void);
 void goc__timers_move(struct goc_p *from, struct goc_p *to);
+
+/* sync/pool.c: sysmon runs the periodic pool cycle (GOCONC_POOLSWEEP). */
+void goc__pool_sysmon(int64_t now);
 
 /* dump.c */
 void goc__dump_all(int fd, bool all);

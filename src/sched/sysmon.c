@@ -12,7 +12,8 @@
  *  - notes a P that has run the same goroutine for 10 ms or more without
  *    scheduling (Go would preempt it; libgoconc has no asynchronous
  *    preemption, so it is only reported, in the dump and schedtrace);
- *  - starts an M when a timer is overdue and Ps are idle.
+ *  - starts an M when a timer is overdue and Ps are idle;
+ *  - runs the periodic goc_pool_t cycle (sync/pool.c).
  *
  * Invariant: a P in GOC_P_SYSCALL has no M (p->m == NULL) and is its
  * former M's oldp; exactly one of that M (on exit) and sysmon (retake)
@@ -198,6 +199,8 @@ sysmon(void *arg)
 		int64_t next = goc__timers_next();
 		if (next != 0 && next < now)
 			goc__wakep();
+		/* The periodic pool cycle (GOCONC_POOLSWEEP). */
+		goc__pool_sysmon(now);
 		if (schedtrace_ms > 0 &&
 		    now - lasttrace >= schedtrace_ms * 1000000) {
 			lasttrace = now;

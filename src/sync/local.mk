@@ -6,8 +6,10 @@ libgoconc_internal_la_SOURCES += \
 	src/sync/rwmutex.c \
 	src/sync/waitgroup.c \
 	src/sync/once.c \
-	src/sync/cond.c
-noinst_HEADERS += src/sync/sema.h
+	src/sync/cond.c \
+	src/sync/poolchain.c \
+	src/sync/pool.c
+noinst_HEADERS += src/sync/sema.h src/sync/poolchain.h src/sync/pool.h
 goconcinclude_HEADERS += include/goconc/sync.h
 
 API_TESTS += tests/api/sync
@@ -22,8 +24,11 @@ tests_death_sync_LDADD = $(API_LDADD)
 BENCHES += bench/sync
 bench_sync_SOURCES = bench/sync.c
 bench_sync_LDADD = $(BENCH_LDADD)
-EXTRA_DIST += bench/go/sync_test.go
+EXTRA_DIST += bench/go/sync_test.go bench/go/pool_test.go
 
 STRESS_TESTS += stress/sync
 stress_sync_SOURCES = stress/sync.c
 stress_sync_LDADD = $(API_LDADD)
+
+UNIT_TESTS += tests/unit/pool
+tests_unit_pool_SOURCES = tests/unit/pool.c

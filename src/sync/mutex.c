@@ -20,6 +20,9 @@
  * mode is entered by a waiter that waited over 1 ms and left by the first
  * waiter that waited less or was the last.
  */
+/* This file defines the out-of-line functions the header's inline fast
+ * paths stand in for. */
+#define GOC_NO_INLINE 1
 #include "goconc/sync.h"
 
 #include "goconc/sched.h"
@@ -178,6 +181,12 @@ goc_mutex_lock(goc_mutex_t *m)
 	lock_slow(m);
 }
 
+void
+goc_mutex_lock_slow(goc_mutex_t *m)
+{
+	lock_slow(m);
+}
+
 bool
 goc_mutex_try_lock(goc_mutex_t *m)
 {
@@ -228,6 +237,12 @@ goc_mutex_unlock(goc_mutex_t *m)
 		__atomic_add_fetch(&m->_state, -MUTEX_LOCKED, __ATOMIC_SEQ_CST);
 	if (new != 0)
 		unlock_slow(m, new);
+}
+
+void
+goc_mutex_unlock_slow(goc_mutex_t *m, int32_t new_state)
+{
+	unlock_slow(m, new_state);
 }
 
 static void

@@ -13,6 +13,9 @@
  * load-acquire of the fast path: fn's effects are visible to every caller
  * that sees 1. Callers on the slow path are ordered by _m.
  */
+/* This file defines the out-of-line functions the header's inline fast
+ * paths stand in for. */
+#define GOC_NO_INLINE 1
 #include "goconc/sync.h"
 
 void

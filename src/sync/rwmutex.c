@@ -14,6 +14,9 @@
  * All fields are atomic (seq_cst, as Go's). Invariants: _reader_count >
  * -2^30 - 2^30 and < 2^30; _reader_wait >= 0 while a writer waits.
  */
+/* This file defines the out-of-line functions the header's inline fast
+ * paths stand in for. */
+#define GOC_NO_INLINE 1
 #include "goconc/sync.h"
 
 #include "sched/runtime2.h"
@@ -22,13 +25,17 @@
 #define RWMUTEX_MAX_READERS (1 << 30)
 
 void
+goc_rwmutex_rlock_slow(goc_rwmutex_t *rw)
+{
+	/* A writer is pending: wait for it. */
+	goc__semacquire(&rw->_reader_sem, false, GOC_WAIT_SYNC_RWMUTEX_RLOCK);
+}
+
+void
 goc_rwmutex_rlock(goc_rwmutex_t *rw)
 {
-	if (__atomic_add_fetch(&rw->_reader_count, 1, __ATOMIC_SEQ_CST) < 0) {
-		/* A writer is pending: wait for it. */
-		goc__semacquire(&rw->_reader_sem, false,
-				GOC_WAIT_SYNC_RWMUTEX_RLOCK);
-	}
+	if (__atomic_add_fetch(&rw->_reader_count, 1, __ATOMIC_SEQ_CST) < 0)
+		goc_rwmutex_rlock_slow(rw);
 }
 
 bool
@@ -63,6 +70,12 @@ goc_rwmutex_runlock(goc_rwmutex_t *rw)
 
 	if (r < 0)
 		runlock_slow(rw, r);
+}
+
+void
+goc_rwmutex_runlock_slow(goc_rwmutex_t *rw, int32_t r)
+{
+	runlock_slow(rw, r);
 }
 
 void

@@ -18,6 +18,9 @@
  * that returns without sleeping reads the counter's 0 with a seq_cst load
  * that observes every Done's add.
  */
+/* This file defines the out-of-line functions the header's inline fast
+ * paths stand in for. */
+#define GOC_NO_INLINE 1
 #include <stdlib.h>
 
 #include "goconc/sched.h"
@@ -30,6 +33,15 @@ goc_wg_add(goc_wg_t *wg, int delta)
 {
 	uint64_t state = __atomic_add_fetch(
 		&wg->_state, (uint64_t)(int64_t)delta << 32, __ATOMIC_SEQ_CST);
+
+	goc_wg_add_slow(wg, delta, state);
+}
+
+/* The rest of Add once the counter has moved (the inline fast path in
+ * sync.h comes here unless the result is plainly fine). */
+void
+goc_wg_add_slow(goc_wg_t *wg, int delta, uint64_t state)
+{
 	int32_t v = (int32_t)(state >> 32);
 	uint32_t w = (uint32_t)state;
 
