@@ -15,5 +15,6 @@
 #include <goconc/sync.h>
 #include <goconc/chan.h>
 #include <goconc/select.h>
+#include <goconc/context.h>
 
 #endif /* GOCONC_H */

@@ -33,3 +33,4 @@ include src/lf/local.mk
 include src/sched/local.mk
 include src/sync/local.mk
 include src/chan/local.mk
+include src/context/local.mk

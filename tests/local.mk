@@ -33,7 +33,8 @@ HEADER_TUS = \
 	tests/api/hdr_sync.c \
 	tests/api/hdr_sched.c \
 	tests/api/hdr_chan.c \
-	tests/api/hdr_select.c
+	tests/api/hdr_select.c \
+	tests/api/hdr_context.c
 
 # The race-detector suite: Go's runtime/race testdata cases, each in a
 # re-executed child under ThreadSanitizer. Only --enable-race builds it.
