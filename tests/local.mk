@@ -45,6 +45,11 @@ if ENABLE_RACE
 check_PROGRAMS += $(RACE_TESTS)
 TESTS += $(RACE_TESTS)
 endif
+# make check-race: just the race suite (a race build's other tests check
+# the library's own edges too, but do not speak for Go's Race* cases).
+check-race:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(RACE_TESTS)'
+PHONY_TARGETS += check-race
 
 check_PROGRAMS += $(UNIT_TESTS) $(API_TESTS) $(DEATH_TESTS) \
 	$(STRESS_TESTS) $(FUZZ_REPLAY_TESTS) $(BENCHES) $(EXAMPLES)
