@@ -56,3 +56,4 @@ check_PROGRAMS += $(UNIT_TESTS) $(API_TESTS) $(DEATH_TESTS) \
 TESTS += $(UNIT_TESTS) $(API_TESTS) $(DEATH_TESTS) $(STRESS_TESTS) \
 	$(FUZZ_REPLAY_TESTS)
 EXTRA_DIST += tests/run-test
+include tests/hb-audit.mk
