@@ -174,6 +174,7 @@ goc__waitq_dequeue(struct goc_waitq *q)
 		 */
 		if (sg->isselect) {
 			uint32_t zero = 0;
+			GOC_SIM_POINT();
 			if (!__atomic_compare_exchange_n(
 				    &sg->g->selectdone, &zero, 1, false,
 				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))

@@ -21,6 +21,7 @@
 #include "goconc/common.h"
 #include "os/os.h"
 
+#ifndef GOC_SIM /* src/sim/sim.c simulates these */
 int64_t
 goc_os_nanotime(void)
 {
@@ -54,6 +55,7 @@ goc_os_futex_wake(uint32_t *addr, int n)
 {
 	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
+#endif /* !GOC_SIM */
 
 int
 goc_os_cgroup_cpu_limit(const char *line)
@@ -71,6 +73,7 @@ goc_os_cgroup_cpu_limit(const char *line)
 	return (int)((q + period - 1) / period);
 }
 
+#ifndef GOC_SIM /* src/sim/sim.c simulates these */
 /* The cgroup v2 limit of this process, or 0 when unlimited or unknown. */
 static int
 cgroup_limit(void)
@@ -137,6 +140,7 @@ goc_os_ncpu(void)
 		n = limit;
 	return n;
 }
+#endif /* !GOC_SIM */
 
 long
 goc_os_gettid(void)
@@ -144,6 +148,7 @@ goc_os_gettid(void)
 	return syscall(SYS_gettid);
 }
 
+#ifndef GOC_SIM /* src/sim/sim.c simulates these */
 void
 goc_os_usleep(uint32_t us)
 {
@@ -190,3 +195,4 @@ goc_os_thread_exit(void)
 {
 	pthread_exit(NULL);
 }
+#endif /* !GOC_SIM */

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "goconc/common.h"
+#include "sim/sim.h" /* GOC_SIM_POINT; --enable-sim replaces this layer */
 
 int64_t goc_os_nanotime(void);
 

@@ -44,3 +44,6 @@ BENCHES += bench/sched
 bench_sched_SOURCES = bench/sched.c
 bench_sched_LDADD = $(BENCH_LDADD)
 EXTRA_DIST += bench/go/sched_test.go
+
+# The deterministic simulation replaces part of src/os/ (--enable-sim).
+include src/sim/local.mk

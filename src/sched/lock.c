@@ -17,6 +17,7 @@ enum { ACTIVE_SPIN = 4, ACTIVE_SPIN_CNT = 30, PASSIVE_SPIN = 1 };
 void
 goc__lock(struct goc_rtlock *l)
 {
+	GOC_SIM_POINT();
 	/* Acquire pairs with the release exchange in goc__unlock(). */
 	uint32_t v = __atomic_exchange_n(&l->key, LOCKED, __ATOMIC_ACQUIRE);
 	if (v == UNLOCKED)
@@ -28,6 +29,7 @@ goc__lock(struct goc_rtlock *l)
 	uint32_t wait = v;
 	for (;;) {
 		for (int i = 0; i < ACTIVE_SPIN; i++) {
+			GOC_SIM_SPIN();
 			while (__atomic_load_n(&l->key, __ATOMIC_RELAXED) ==
 			       UNLOCKED) {
 				uint32_t exp = UNLOCKED;
@@ -62,6 +64,7 @@ goc__lock(struct goc_rtlock *l)
 void
 goc__unlock(struct goc_rtlock *l)
 {
+	GOC_SIM_POINT();
 	/* Release pairs with the acquiring exchange/CAS in goc__lock(). */
 	uint32_t v = __atomic_exchange_n(&l->key, UNLOCKED, __ATOMIC_RELEASE);
 	if (v == UNLOCKED)

@@ -378,6 +378,7 @@ goc__wakep(void)
 	if (__atomic_load_n(&s->npidle, __ATOMIC_SEQ_CST) == 0)
 		return;
 	int32_t zero = 0;
+	GOC_SIM_POINT();
 	if (__atomic_load_n(&s->nmspinning, __ATOMIC_SEQ_CST) != 0 ||
 	    !__atomic_compare_exchange_n(&s->nmspinning, &zero, 1, false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))

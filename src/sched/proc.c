@@ -83,6 +83,9 @@ goc__fastrand(void)
 	struct goc_m *m = goc__getm();
 	static __thread uint64_t fallback;
 
+#ifdef GOC_SIM
+	return goc__sim_rand32(); /* steal and select order: the sim decides */
+#endif
 	if (m != NULL)
 		return (uint32_t)splitmix(&m->fastrand);
 	if (fallback == 0)
@@ -504,6 +507,7 @@ goc_yield(void)
 	struct goc_m *m = goc__getm();
 
 	if (m == NULL || m->curg == NULL) {
+		GOC_SIM_SPIN();
 		sched_yield();
 		return;
 	}

@@ -50,6 +50,7 @@ static inline void
 goc__casgstatus(struct goc_g *gp, uint32_t old, uint32_t new)
 {
 	uint32_t exp = old;
+	GOC_SIM_POINT();
 	if (!__atomic_compare_exchange_n(&gp->status, &exp, new, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		goc__throwf("casgstatus: goroutine %llu: bad status %u, "

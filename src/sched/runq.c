@@ -87,6 +87,7 @@ goc__runq_put(struct goc_p *pp, struct goc_g *gp, bool next)
 		/* Acquire: pairs with consumers' release CAS of runqhead, so
 		 * slots they read are free to overwrite. */
 		uint32_t h = __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
+		GOC_SIM_POINT();
 		/* Relaxed: only this P writes runqtail. */
 		uint32_t t = __atomic_load_n(&pp->runqtail, __ATOMIC_RELAXED);
 		if (t - h < GOC_RUNQ_SIZE) {
@@ -119,6 +120,7 @@ goc__runq_get(struct goc_p *pp, bool *inherit_time)
 		if (t == h)
 			return NULL;
 		struct goc_g *gp = slot_load(pp, h);
+		GOC_SIM_POINT();
 		/* Release: commits the consumption (Go: CasRel). */
 		if (__atomic_compare_exchange_n(&pp->runqhead, &h, h + 1, false,
 						__ATOMIC_RELEASE,
@@ -165,6 +167,7 @@ static uint32_t
 runq_grab(struct goc_p *victim, struct goc_g **batch, bool steal_runnext)
 {
 	for (;;) {
+		GOC_SIM_POINT();
 		/* Acquire both: the slots between them are published. */
 		uint32_t h =
 			__atomic_load_n(&victim->runqhead, __ATOMIC_ACQUIRE);
@@ -199,6 +202,7 @@ runq_grab(struct goc_p *victim, struct goc_g **batch, bool steal_runnext)
 			continue;
 		for (uint32_t i = 0; i < n; i++)
 			batch[i] = slot_load(victim, h + i);
+		GOC_SIM_POINT();
 		/* Release: pairs with the owner's acquire of runqhead in
 		 * runq_put, so it does not overwrite slots we read. */
 		if (__atomic_compare_exchange_n(&victim->runqhead, &h, h + n,

@@ -264,7 +264,13 @@ goc_sleep(int64_t ns)
 				return;
 			struct timespec ts = {left / 1000000000,
 					      left % 1000000000};
+#ifdef GOC_SIM
+			/* Virtual time: the simulation's sleep. */
+			goc_os_usleep((uint32_t)(left / 1000 + 1));
+			(void)ts;
+#else
 			nanosleep(&ts, NULL);
+#endif
 		}
 	}
 	int64_t now = goc_os_nanotime();

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "sched/runtime2.h"
+#include "sim/sim.h"
 
 static __thread struct goc_m *tls_m;
 
@@ -17,6 +18,9 @@ goc__getm(void)
 {
 	struct goc_m *m;
 
+#ifdef GOC_SIM
+	return goc__sim_getm(); /* per simulated thread, not per OS thread */
+#endif
 	/* The asm keeps the compiler from treating this as a pure function
 	 * whose result it may reuse across calls. */
 	__asm__ __volatile__("" ::: "memory");
@@ -27,6 +31,9 @@ goc__getm(void)
 GOC_NOINLINE void
 goc__setm(struct goc_m *m)
 {
+#ifdef GOC_SIM
+	goc__sim_setm(m);
+#endif
 	tls_m = m;
 	__asm__ __volatile__("" ::: "memory");
 }

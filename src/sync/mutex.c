@@ -80,6 +80,7 @@ can_spin(int iter)
 static void
 do_spin(void)
 {
+	GOC_SIM_SPIN();
 	for (int i = 0; i < ACTIVE_SPIN_CNT; i++)
 		goc_arch_pause();
 }
@@ -93,6 +94,7 @@ load_state(goc_mutex_t *m)
 static bool
 cas_state(goc_mutex_t *m, int32_t old, int32_t new)
 {
+	GOC_SIM_POINT();
 	return __atomic_compare_exchange_n(&m->_state, &old, new, false,
 					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
@@ -233,6 +235,7 @@ goc_mutex_unlock(goc_mutex_t *m)
 {
 	/* Fast path: drop the lock bit. seq_cst: releases the critical
 	 * section to the next locker's CAS. */
+	GOC_SIM_POINT();
 	int32_t new =
 		__atomic_add_fetch(&m->_state, -MUTEX_LOCKED, __ATOMIC_SEQ_CST);
 	if (new != 0)

@@ -31,6 +31,7 @@
 void
 goc_wg_add(goc_wg_t *wg, int delta)
 {
+	GOC_SIM_POINT();
 	uint64_t state = __atomic_add_fetch(
 		&wg->_state, (uint64_t)(int64_t)delta << 32, __ATOMIC_SEQ_CST);
 

@@ -583,6 +583,8 @@ ft_doubler(void *arg)
 
 GOC_TEST(foreign_threads_and_goroutines)
 {
+	if (getenv("GOC_TEST_SIM") != NULL) /* --enable-sim: one OS thread */
+		goc_test_skip("raw threads are not simulated");
 	/* Unbuffered and buffered: a plain thread and a goroutine wake each
 	 * other in both directions. */
 	for (size_t cap = 0; cap < 2; cap++) {
@@ -611,6 +613,8 @@ ff_sender(void *arg)
 
 GOC_TEST(foreign_to_foreign)
 {
+	if (getenv("GOC_TEST_SIM") != NULL) /* --enable-sim: one OS thread */
+		goc_test_skip("raw threads are not simulated");
 	/* Two plain threads, no goroutine at all: futex parking both ways. */
 	goc_chan_t *c = goc_chan_make(sizeof(long), 0);
 	pthread_t t;

@@ -176,6 +176,8 @@ parallel_main(void *arg)
 
 GOC_TEST(gomaxprocs_goroutines_run_in_parallel)
 {
+	if (getenv("GOC_TEST_SIM") != NULL) /* --enable-sim: one OS thread */
+		goc_test_skip("spins without yielding: needs real parallelism");
 	/* After Go's TestGoroutineParallelism, with 2 Ps. */
 	struct par p = {.want = 2};
 	int old = goc_maxprocs(2);
@@ -355,6 +357,8 @@ syscall_main(void *arg)
 
 GOC_TEST(blocking_syscall_hands_off_the_p)
 {
+	if (getenv("GOC_TEST_SIM") != NULL) /* --enable-sim: one OS thread */
+		goc_test_skip("a real blocking futex blocks the simulation");
 	/* One P: the waker can only run if sysmon retakes the P from the
 	 * M blocked in the system call. */
 	struct blocked b = {0};
@@ -378,6 +382,8 @@ foreign_spawner(void *arg)
 
 GOC_TEST(foreign_threads_spawn_goroutines)
 {
+	if (getenv("GOC_TEST_SIM") != NULL) /* --enable-sim: one OS thread */
+		goc_test_skip("raw threads are not simulated");
 	struct counter c = {0};
 	pthread_t t[2];
 

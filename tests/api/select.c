@@ -670,6 +670,8 @@ fsel_feed(void *arg)
 
 GOC_TEST(foreign_thread_selects)
 {
+	if (getenv("GOC_TEST_SIM") != NULL) /* --enable-sim: one OS thread */
+		goc_test_skip("raw threads are not simulated");
 	struct fsel f = {goc_chan_make(sizeof(long), 0),
 			 goc_chan_make(sizeof(long), 0), goc_chan_make(0, 0),
 			 goc_test_scaled(2000)};

@@ -1046,6 +1046,8 @@ mixed_goroutine(void *arg)
  * mutual exclusion, rwmutex, once, cond, and WaitGroups both ways. */
 GOC_TEST(foreign_threads)
 {
+	if (getenv("GOC_TEST_SIM") != NULL) /* --enable-sim: one OS thread */
+		goc_test_skip("raw threads are not simulated");
 	struct mixed s = {.iters = goc_test_scaled(5000)};
 	struct mixed_arg a[4];
 	pthread_t th[2];
