@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <goconc/atomic.h>
+#include <goconc/sync.h>
 
 #include "lf/epoch.h"
 
@@ -148,3 +149,54 @@ hb_epoch_begin(struct goc_epoch_record *rec)
 {
 	goc__epoch_begin(rec);
 }
+
+#if !defined(GOC_NO_INLINE) && !(defined(GOC_BUILD_RACE) && GOC_BUILD_RACE)
+/* The sync fast paths goconc/sync.h inlines into the caller. */
+HB_FN void
+hb_mutex_lock_inline(goc_mutex_t *m)
+{
+	goc__mutex_lock_inline(m);
+}
+
+HB_FN void
+hb_mutex_unlock_inline(goc_mutex_t *m)
+{
+	goc__mutex_unlock_inline(m);
+}
+
+HB_FN void
+hb_rwmutex_rlock_inline(goc_rwmutex_t *rw)
+{
+	goc__rwmutex_rlock_inline(rw);
+}
+
+HB_FN void
+hb_rwmutex_runlock_inline(goc_rwmutex_t *rw)
+{
+	goc__rwmutex_runlock_inline(rw);
+}
+
+HB_FN void
+hb_once_do_inline(goc_once_t *o, void (*fn)(void *), void *arg)
+{
+	goc__once_do_inline(o, fn, arg);
+}
+
+HB_FN bool
+hb_once_done_inline(goc_once_t *o)
+{
+	return goc__once_done_inline(o);
+}
+
+HB_FN void
+hb_wg_add_inline(goc_wg_t *wg, int delta)
+{
+	goc__wg_add_inline(wg, delta);
+}
+
+HB_FN void
+hb_wg_done_inline(goc_wg_t *wg)
+{
+	goc__wg_done_inline(wg);
+}
+#endif
