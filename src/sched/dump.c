@@ -100,6 +100,10 @@ parked_frames(struct goc_g *gp, void **pcs, int max)
 	uintptr_t sp = (uintptr_t)gp->fiber.ctx.sp;
 	int n = 0;
 
+	/* Never ran: no frames yet, and its context is a past life's. */
+	if (gp->stack_want != 0)
+		return 0;
+
 	if (sp < lo || sp + GOC_CTX_FRAME_SIZE > hi)
 		return 0;
 	pcs[n++] = *(void **)(sp + GOC_CTX_FRAME_PC);

@@ -93,20 +93,25 @@ gfget(struct goc_p *pp, size_t stack_size)
 void
 goc__gfput(struct goc_p *pp, struct goc_g *gp)
 {
-	gp->schedlink = pp->gfree;
-	pp->gfree = gp;
-	pp->ngfree++;
-	if (pp->ngfree >= 64) {
-		/* Move half to the global list (Go keeps 32 local). */
+	if (pp->ngfree >= 63) {
+		/*
+		 * Move half to the global list (Go keeps 32 local), before
+		 * pushing gp: the G just freed stays at the head, its stack
+		 * the warm one the next goroutine to start takes
+		 * (goc__gstart_stack).
+		 */
 		goc__lock(&goc__sched.gflock);
-		while (pp->ngfree > 32) {
-			gp = pp->gfree;
-			pp->gfree = gp->schedlink;
+		while (pp->ngfree > 31) {
+			struct goc_g *old = pp->gfree;
+			pp->gfree = old->schedlink;
 			pp->ngfree--;
-			goc__gfree_push_locked(gp);
+			goc__gfree_push_locked(old);
 		}
 		goc__unlock(&goc__sched.gflock);
 	}
+	gp->schedlink = pp->gfree;
+	pp->gfree = gp;
+	pp->ngfree++;
 }
 
 static void goexit0(struct goc_m *m, struct goc_g *gp);
@@ -179,6 +184,36 @@ goexit0(struct goc_m *m, struct goc_g *gp)
 	}
 }
 
+/*
+ * goc__gstart_stack settles the stack of a goroutine that never ran, on
+ * g0 of the M about to run it, which holds pp. The stack is chosen at the
+ * first run rather than at goc_go, so that a burst of spawns that outruns
+ * the goroutines it starts costs a G each, not a stack each (a page
+ * fault and a slab slot, or a cold stack from the G cache): the goroutine
+ * takes the stack the last goroutine to exit on this P left on the free
+ * list, which is warm, and leaves that dead G its own stack if it had
+ * one. Only when no allocation can fail for a reason goc_go would report
+ * (goc__stack_lazy_ok: the default size, not strict mode), so an error
+ * here is out of memory, fatal as in Go.
+ */
+void
+goc__gstart_stack(struct goc_p *pp, struct goc_g *gp)
+{
+	struct goc_g *dg = pp->gfree;
+	size_t size = gp->stack_want;
+
+	if (dg != NULL && dg->stack.lo != NULL && dg->stack.size == size) {
+		struct goc_stack mine = gp->stack;
+		gp->stack = dg->stack;
+		dg->stack = mine;
+	} else if (gp->stack.lo == NULL &&
+		   goc__stack_alloc_slab(&gp->stack, size) != 0) {
+		goc__throw("out of memory allocating a goroutine stack");
+	}
+	gp->stack_want = 0;
+	goc__fiber_make(&gp->fiber, gp->stack.lo, gp->stack.size, gmain, gp);
+}
+
 int
 goc__newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o, void *pc,
 	     bool is_main)
@@ -200,8 +235,13 @@ goc__newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o, void *pc,
 		s->allg = gp;
 		goc__unlock(&s->lock);
 	}
-	if (gp->stack.lo == NULL) {
-		int rc = goc__stack_alloc(&gp->stack, size);
+	gp->stack_want = 0;
+	if (goc__stack_lazy_ok(size)) {
+		/* Its stack is settled when it first runs (goc__gstart_stack);
+		 * a stack cached with the G stays with it until then. */
+		gp->stack_want = size;
+	} else if (gp->stack.lo == NULL) {
+		int rc = goc__stack_alloc_slab(&gp->stack, size);
 		if (rc != 0) {
 			/* Keep the G for later; it has no stack. */
 			memset(&gp->stack, 0, sizeof(gp->stack));
@@ -224,7 +264,9 @@ goc__newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o, void *pc,
 	gp->created_pc = pc;
 	gp->waitreason = GOC_WAIT_ZERO;
 	gp->schedlink = NULL;
-	goc__fiber_make(&gp->fiber, gp->stack.lo, gp->stack.size, gmain, gp);
+	if (gp->stack_want == 0)
+		goc__fiber_make(&gp->fiber, gp->stack.lo, gp->stack.size, gmain,
+				gp);
 	__atomic_add_fetch(&s->ngoroutines, 1, __ATOMIC_RELAXED);
 	/* Release: the goroutine's start is synchronized after goc_go. */
 	goc__casgstatus(gp, GOC_G_DEAD, GOC_G_RUNNABLE);

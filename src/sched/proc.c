@@ -249,6 +249,8 @@ execute(struct goc_m *m, struct goc_g *gp, bool inherit)
 	m->curg = gp;
 	gp->m = m;
 	goc__casgstatus(gp, GOC_G_RUNNABLE, GOC_G_RUNNING);
+	if (GOC_UNLIKELY(gp->stack_want != 0))
+		goc__gstart_stack(pp, gp); /* its first run */
 	if (!inherit)
 		__atomic_store_n(&pp->schedtick, pp->schedtick + 1,
 				 __ATOMIC_RELAXED);

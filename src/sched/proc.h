@@ -72,6 +72,7 @@ void goc__resetspinning(struct goc_m *m);
 /* newproc.c */
 void goc__gfree_push_locked(struct goc_g *gp); /* gflock held */
 void goc__gfput(struct goc_p *pp, struct goc_g *gp);
+void goc__gstart_stack(struct goc_p *pp, struct goc_g *gp);
 int goc__newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o,
 		 void *pc, bool is_main);
 

@@ -111,6 +111,8 @@ struct goc_sudog {
 struct goc_g {
 	struct goc_fiber fiber;  /* (owner) saved context when not running */
 	struct goc_stack stack;  /* (owner) */
+	size_t stack_want;       /* (owner) size of the stack to get at the
+				  * first run; 0 once it has one */
 	uint32_t status;         /* (atomic) enum goc_gstatus */
 	uint8_t waitreason;      /* (owner) why it is WAITING */
 	bool foreign;            /* (immutable) a foreign thread's stand-in */

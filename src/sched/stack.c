@@ -10,9 +10,9 @@
  * have a fixed size and overflow is caught by a guard or a canary
  * (reference/go-semantics.md §1.9 [C]).
  *
- * Contents: why 64 KiB; the guard budget; invariants; OS helpers;
- * sanitizer hooks; configuration; the pool; alloc and free; the canary
- * and the report; the fault handler; statistics and test knobs.
+ * Contents: why 64 KiB; the guard budget; slabs; invariants; OS helpers;
+ * sanitizer hooks; configuration; the pool; alloc and free; slabs; the
+ * canary and the report; the fault handler; statistics and test knobs.
  *
  * Why 64 KiB (GOC_STACK_DEFAULT_SIZE). Go starts a goroutine with 2 KiB
  * and grows it; C frames are larger (glibc's printf family alone uses a
@@ -57,6 +57,39 @@
  * holds its two mappings. If the kernel refuses a guard all the same
  * (the program has more mappings than the budget left room for), the
  * budget drops to what the kernel allowed.
+ *
+ * Slabs (goc__stack_alloc_slab, what the scheduler uses). One mmap and
+ * one mprotect per stack made spawning a burst of goroutines cost
+ * microseconds each, and the kernel's mmap lock serialised the Ps doing
+ * it. So default-size stacks come in slabs of up to SLAB_SLOTS stacks per
+ * mapping, handed out from a free list and returned to it, never
+ * unmapped (their memory is trimmed on free). Two kinds:
+ *
+ *   guarded slab:  | guard | stack 0 | guard | stack 1 | ... |
+ *
+ *     made while the budget has room for its guards (they are reserved
+ *     for the whole slab at once, and stay counted while the slab lives);
+ *     each guard is mprotect'd once, when the slab is made. It costs the
+ *     same two mappings per stack as a lone guarded stack.
+ *
+ *   canary slab:   | page | stack 0 | stack 1 | stack 2 | ... |
+ *                       ^ canary 0 ^ canary 1 ^ canary 2
+ *
+ *     made once the budget is spent (never in strict mode): one read-write
+ *     mapping, no guard, no cushion. Each stack starts CANARY_BYTES below
+ *     a page boundary, so its canary shares a page with the top of the
+ *     stack beneath it, which that stack's goroutine has touched anyway: a
+ *     parked goroutine costs one page (4 KiB) instead of two, which is
+ *     what brings a million parked goroutines under 8 KiB each. The price:
+ *     an overflow runs into the neighbour's top frames before the canary
+ *     check at the next switch reports it (a lone unguarded stack has a
+ *     16 KiB cushion instead). GOCONC_STACKGUARD=strict avoids canaries.
+ *
+ * A freed slot is trimmed (MADV_DONTNEED) except, in a canary slab, its
+ * top page, which holds the next stack's canary. Slabs are made with the
+ * default size of the moment; when goc__stack_reconfigure changes it, the
+ * free slots of the old size are dropped (trimmed, left mapped, no longer
+ * counted) and so are old-size slots freed later.
  */
 #include "config.h"
 
@@ -81,9 +114,13 @@
 
 /*
  * Invariants, all under stk.lock:
- *  - guard_used == live guarded stacks + stk.pool_g.n; it exceeds budget
- *    only after goc__stack_set_guard_budget lowered the budget.
- *  - unguarded_mapped == live unguarded stacks + stk.pool_u.n.
+ *  - guard_used == live guarded stacks + stk.pool_g.n + stk.slab_g.n; it
+ *    exceeds budget only after goc__stack_set_guard_budget lowered the
+ *    budget.
+ *  - unguarded_mapped == live unguarded stacks + stk.pool_u.n +
+ *    stk.slab_u.n.
+ *  - A slot on slab_g or slab_u has size slab_size, is trimmed and (under
+ *    ASan) poisoned. Strict mode never takes from slab_u (take_slab).
  *  - pool_n == stk.pool_g.n + stk.pool_u.n <= pool_max <=
  *    GOC_STACK_POOL_CAP.
  *  - A pooled stack has the default size of the moment it was pooled
@@ -127,6 +164,17 @@ struct stack_stash {
 	struct goc_stack s[GOC_STACK_POOL_CAP];
 };
 
+/* A LIFO of free slab slots, grown as slabs are made. */
+struct slot_list {
+	size_t n, cap;
+	struct goc_stack *v;
+};
+
+/* Slab geometry: at most SLAB_SLOTS stacks and SLAB_MAX_BYTES a slab. */
+#define SLAB_SLOTS     64
+#define SLAB_MAX_BYTES ((size_t)64 << 20)
+#define CANARY_BYTES   (GOC_STACK_CANARY_WORDS * sizeof(uintptr_t))
+
 static struct {
 	pthread_once_t once;
 	pthread_mutex_t lock; /* leaf; guards the fields below page, guard */
@@ -134,7 +182,7 @@ static struct {
 	size_t guard;         /* (immutable after init) bytes below lo */
 	/* (lock for writes; atomic relaxed reads: it orders nothing) */
 	size_t default_size;
-	bool strict;       /* (lock) GOCONC_STACKGUARD=strict */
+	bool strict; /* (lock; relaxed atomic reads) GOCONC_STACKGUARD=strict */
 	bool notice_armed; /* (lock; relaxed atomic reads) the one notice */
 	uint64_t max_map_count;    /* (lock) */
 	uint64_t budget;           /* (lock) */
@@ -144,6 +192,10 @@ static struct {
 	size_t pool_n; /* (lock; relaxed atomic reads) pool_g.n + pool_u.n */
 	struct stack_stash pool_g; /* (lock) free guarded stacks */
 	struct stack_stash pool_u; /* (lock) free unguarded stacks */
+	size_t slab_size;          /* (lock) usable size of slab slots */
+	uint64_t nslabs;           /* (lock) slabs mapped */
+	struct slot_list slab_g;   /* (lock) free guarded slab slots */
+	struct slot_list slab_u;   /* (lock) free canary slab slots */
 } stk = {
 	.once = PTHREAD_ONCE_INIT,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -396,10 +448,18 @@ configure(void)
 				     "suffix, from 16k to 1024m; using 64k");
 	}
 	__atomic_store_n(&stk.default_size, size, __ATOMIC_RELAXED);
-	stk.strict = false;
-	if (guard != NULL && strcmp(guard, "strict") == 0)
-		stk.strict = true;
-	else if (guard != NULL && *guard != 0)
+	if (stk.slab_size != size) {
+		/* Free slots of the old size stay mapped but leave the books
+		 * (see "Slabs" at the top). */
+		stk.guard_used -= stk.slab_g.n;
+		stk.unguarded_mapped -= stk.slab_u.n;
+		stk.slab_g.n = stk.slab_u.n = 0;
+		stk.slab_size = size;
+	}
+	/* Atomic stores: goc__stack_lazy_ok reads it without the lock. */
+	bool strict = guard != NULL && strcmp(guard, "strict") == 0;
+	__atomic_store_n(&stk.strict, strict, __ATOMIC_RELAXED);
+	if (!strict && guard != NULL && *guard != 0)
 		warn_setting("GOCONC_STACKGUARD", guard,
 			     "the only setting is \"strict\"; using guard "
 			     "pages, then canaries");
@@ -528,6 +588,8 @@ goc__stack_pool_drain(void)
 }
 
 /* ---- alloc and free ------------------------------------------------ */
+
+static void slab_free(struct goc_stack *s);
 
 static uintptr_t
 canary_word(size_t i)
@@ -729,6 +791,11 @@ goc__stack_free(struct goc_stack *s)
 {
 	if (s->map == NULL)
 		return;
+	if (s->slab) {
+		slab_free(s);
+		memset(s, 0, sizeof(*s));
+		return;
+	}
 	if (poolable(s)) {
 		/*
 		 * Trim before pooling: the pool must hold no RSS. A guarded
@@ -746,6 +813,244 @@ goc__stack_free(struct goc_stack *s)
 		}
 	}
 	unmap_stack(s);
+}
+
+/* ---- slabs --------------------------------------------------------- */
+
+/* Pushes a free slot (stk.lock held). */
+static void
+slots_push(struct slot_list *l, const struct goc_stack *s)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap != 0 ? 2 * l->cap : 256;
+		struct goc_stack *v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL)
+			goc__throw(
+				"out of memory for the stack slab free list");
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *s;
+}
+
+static bool
+slots_pop(struct slot_list *l, struct goc_stack *s)
+{
+	if (l->n == 0)
+		return false;
+	*s = l->v[--l->n];
+	return true;
+}
+
+static size_t
+slab_slots(size_t stride)
+{
+	size_t k = SLAB_MAX_BYTES / stride;
+
+	if (k > SLAB_SLOTS)
+		k = SLAB_SLOTS;
+	return k != 0 ? k : 1;
+}
+
+/*
+ * Files the slots of a new slab: the caller gets slots[0], the rest go on
+ * the free lists in reverse, so that they are handed out in address
+ * order (a canary slab's next stack writes its canary on the page its
+ * predecessor's goroutine has touched). A slot that could not be guarded
+ * is a lone-style unguarded stack (its guard area is its cushion), or is
+ * left out in strict mode. Returns false if no slot was usable.
+ */
+static bool
+slab_file(struct goc_stack *out, struct goc_stack *slots, size_t k,
+	  size_t refused)
+{
+	size_t first = k;
+
+	pthread_mutex_lock(&stk.lock);
+	stk.nslabs++;
+	if (refused != 0) {
+		/* The kernel's mapping limit: as guard_refused(). */
+		stk.guard_used -= refused;
+		stk.budget = stk.guard_used;
+		if (!stk.strict)
+			stk.unguarded_mapped += refused;
+	}
+	for (size_t i = k; i-- > 0;) {
+		struct goc_stack *t = &slots[i];
+		if (!t->guarded && refused != 0 && stk.strict)
+			continue; /* uncounted, never handed out */
+		if (t->size != stk.slab_size) {
+			/* The default changed while we were mapping. */
+			if (t->guarded)
+				stk.guard_used--;
+			else
+				stk.unguarded_mapped--;
+			continue;
+		}
+		if (first < k)
+			slots_push(slots[first].guarded ? &stk.slab_g
+							: &stk.slab_u,
+				   &slots[first]);
+		first = i;
+	}
+	pthread_mutex_unlock(&stk.lock);
+	if (first == k)
+		return false;
+	*out = slots[first];
+	return true;
+}
+
+/* Maps a guarded slab of k slots, whose k guards are reserved. */
+static int
+slab_new_guarded(struct goc_stack *out, size_t size, size_t k)
+{
+	struct goc_stack slots[SLAB_SLOTS];
+	size_t stride = stk.guard + size, refused = 0;
+	char *base = sys_map(k * stride);
+
+	if (base == NULL) {
+		pthread_mutex_lock(&stk.lock);
+		stk.guard_used -= k;
+		pthread_mutex_unlock(&stk.lock);
+		return GOC_ENOMEM;
+	}
+	for (size_t i = 0; i < k; i++) {
+		struct goc_stack *t = &slots[i];
+		t->map = base + i * stride;
+		t->map_size = stride;
+		t->lo = base + i * stride + stk.guard;
+		t->size = size;
+		t->slab = true;
+		t->guarded = sys_protect_none(t->map, stk.guard) == 0;
+		if (!t->guarded)
+			refused++;
+	}
+	if (!slab_file(out, slots, k, refused))
+		return refused != 0 ? GOC_EAGAIN : GOC_ENOMEM;
+	return 0;
+}
+
+/*
+ * Maps a canary slab of k slots (counted as unguarded already). A slot's
+ * map and map_size describe what may be trimmed when it is free: its
+ * pages above the one its canary is on and below its top page.
+ */
+static int
+slab_new_canary(struct goc_stack *out, size_t size, size_t k)
+{
+	struct goc_stack slots[SLAB_SLOTS];
+	char *base = sys_map(stk.page + k * size);
+
+	if (base == NULL) {
+		pthread_mutex_lock(&stk.lock);
+		stk.unguarded_mapped -= k;
+		pthread_mutex_unlock(&stk.lock);
+		return GOC_ENOMEM;
+	}
+	for (size_t i = 0; i < k; i++) {
+		struct goc_stack *t = &slots[i];
+		char *start = base + stk.page + i * size;
+		t->lo = start - CANARY_BYTES;
+		t->size = size;
+		t->map = start;
+		t->map_size = size - stk.page;
+		t->guarded = false;
+		t->slab = true;
+	}
+	if (!slab_file(out, slots, k, 0))
+		return GOC_ENOMEM;
+	return 0;
+}
+
+/*
+ * Takes a free slot or makes a slab: a guarded slot, else a new guarded
+ * slab while the budget has room, else (not strict) a canary slot or a
+ * new canary slab. Returns 0, GOC_EAGAIN (strict, no budget) or
+ * GOC_ENOMEM.
+ */
+static int
+take_slab(struct goc_stack *s, size_t size)
+{
+	pthread_mutex_lock(&stk.lock);
+	if (slots_pop(&stk.slab_g, s)) {
+		pthread_mutex_unlock(&stk.lock);
+		return 0;
+	}
+	if (stk.guard_used < stk.budget) {
+		size_t k = slab_slots(stk.guard + size);
+		if (k > stk.budget - stk.guard_used)
+			k = (size_t)(stk.budget - stk.guard_used);
+		stk.guard_used += k;
+		pthread_mutex_unlock(&stk.lock);
+		return slab_new_guarded(s, size, k);
+	}
+	if (stk.strict) {
+		pthread_mutex_unlock(&stk.lock);
+		return GOC_EAGAIN;
+	}
+	if (slots_pop(&stk.slab_u, s)) {
+		pthread_mutex_unlock(&stk.lock);
+		return 0;
+	}
+	size_t k = slab_slots(size);
+	stk.unguarded_mapped += k;
+	pthread_mutex_unlock(&stk.lock);
+	return slab_new_canary(s, size, k);
+}
+
+int
+goc__stack_alloc_slab(struct goc_stack *s, size_t size)
+{
+	memset(s, 0, sizeof(*s));
+	size = goc__stack_round_size(size);
+	if (size == 0)
+		return GOC_EINVAL;
+	if (STACK_NO_POOL ||
+	    size != __atomic_load_n(&stk.default_size, __ATOMIC_RELAXED))
+		return goc__stack_alloc(s, size);
+	int rc = take_slab(s, size);
+	if (rc != 0) {
+		memset(s, 0, sizeof(*s));
+		return rc;
+	}
+	tools_stack_live(s);
+	if (!s->guarded) {
+		canary_write(s);
+		notice_unguarded();
+	}
+	return 0;
+}
+
+bool
+goc__stack_lazy_ok(size_t size)
+{
+	/* Relaxed: a hint; a stale answer costs only an eager stack, or a
+	 * lazy one the slab path still gives (a strict switch is a test
+	 * knob). STACK_NO_POOL: TSan and race builds. */
+	return !STACK_NO_POOL &&
+	       size == __atomic_load_n(&stk.default_size, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&stk.strict, __ATOMIC_RELAXED);
+}
+
+/* A slab slot comes back: trimmed, poisoned, on its free list. */
+static void
+slab_free(struct goc_stack *s)
+{
+	if (s->guarded)
+		sys_trim(s->lo, s->size);
+	else
+		sys_trim(s->map, s->map_size);
+	tools_stack_pooled(s);
+	pthread_mutex_lock(&stk.lock);
+	if (s->size == stk.slab_size && (s->guarded || !stk.strict)) {
+		slots_push(s->guarded ? &stk.slab_g : &stk.slab_u, s);
+	} else if (s->guarded) {
+		/* Dropped (see "Slabs" at the top). */
+		stk.guard_used--;
+	} else {
+		stk.unguarded_mapped--;
+	}
+	pthread_mutex_unlock(&stk.lock);
 }
 
 /* ---- the canary and the report ------------------------------------- */
@@ -941,9 +1246,11 @@ goc__stack_stats(struct goc_stack_stats *st)
 {
 	goc__stack_init();
 	pthread_mutex_lock(&stk.lock);
-	st->guarded = stk.guard_used - stk.pool_g.n;
-	st->unguarded = stk.unguarded_mapped - stk.pool_u.n;
-	st->pooled = stk.pool_g.n + stk.pool_u.n;
+	st->guarded = stk.guard_used - stk.pool_g.n - stk.slab_g.n;
+	st->unguarded = stk.unguarded_mapped - stk.pool_u.n - stk.slab_u.n;
+	st->pooled = stk.pool_g.n + stk.pool_u.n + stk.slab_g.n + stk.slab_u.n;
+	st->slabs = stk.nslabs;
+	st->slab_free = stk.slab_g.n + stk.slab_u.n;
 	st->budget = stk.budget;
 	st->guard_used = stk.guard_used;
 	st->max_map_count = stk.max_map_count;

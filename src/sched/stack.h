@@ -42,6 +42,7 @@ struct goc_stack {
 	void *map;       /* the whole mapping (guard included) */
 	size_t map_size; /* bytes mapped */
 	bool guarded;    /* the guard below lo is PROT_NONE */
+	bool slab;       /* a slot of a slab (goc__stack_alloc_slab) */
 };
 
 /* The default usable size (see stack.c for the reasoning) and bounds. */
@@ -82,8 +83,27 @@ size_t goc__stack_round_size(size_t size);
 int goc__stack_alloc(struct goc_stack *s, size_t size);
 
 /*
+ * goc__stack_alloc_slab is goc__stack_alloc for the scheduler: a stack of
+ * the default size comes from a slab, many stacks to one mmap (stack.c,
+ * "Slabs"), so spawning needs no system call while a slab has free
+ * slots; other sizes, and every stack under TSan, come from
+ * goc__stack_alloc. Same results and errors.
+ */
+int goc__stack_alloc_slab(struct goc_stack *s, size_t size);
+
+/*
+ * goc__stack_lazy_ok says whether the scheduler may defer allocating a
+ * stack of this (rounded) size until the goroutine first runs: only when
+ * goc__stack_alloc_slab could fail for no reason but memory (the default
+ * size, not strict mode), and never under TSan or the race build, where a
+ * fiber is made by the goroutine that spawns it.
+ */
+bool goc__stack_lazy_ok(size_t size);
+
+/*
  * goc__stack_free returns a stack to the pool (trimmed with madvise) or
- * unmaps it, and zeroes *s. Freeing a zeroed struct does nothing. Under
+ * unmaps it, and zeroes *s; a slab slot goes back to its free list,
+ * trimmed, and stays mapped. Freeing a zeroed struct does nothing. Under
  * TSan stacks are always unmapped, never pooled: a reused stack reads as
  * a race (reference/testing.md §2.3 pitfall 5).
  */
@@ -143,11 +163,13 @@ void goc__stack_thread_exit(void);
 
 /* Counters for tests and the debug dump. */
 struct goc_stack_stats {
-	uint64_t guarded;       /* live stacks with a PROT_NONE guard */
-	uint64_t unguarded;     /* live stacks with only a canary */
-	uint64_t pooled;        /* free stacks kept for reuse */
-	uint64_t budget;        /* guarded stacks allowed */
-	uint64_t guard_used;    /* guarded stacks mapped (live or pooled) */
+	uint64_t guarded;    /* live stacks with a PROT_NONE guard */
+	uint64_t unguarded;  /* live stacks with only a canary */
+	uint64_t pooled;     /* free stacks kept for reuse (slab slots too) */
+	uint64_t slabs;      /* slabs mapped */
+	uint64_t slab_free;  /* free slab slots */
+	uint64_t budget;     /* guarded stacks allowed */
+	uint64_t guard_used; /* guarded stacks mapped (live or pooled) */
 	uint64_t max_map_count; /* vm.max_map_count the budget came from */
 };
 void goc__stack_stats(struct goc_stack_stats *st);

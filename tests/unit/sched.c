@@ -2,7 +2,8 @@
 /*
  * park/ready at scale and from foreign threads, LockOSThread's thread
  * exit, GOMAXPROCS resizing under load (white-box: goc__park/goc__ready
- * are the interface every blocking primitive uses).
+ * are the interface every blocking primitive uses), stacks given at a
+ * goroutine's first run.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -258,4 +259,59 @@ GOC_TEST(run_returns_with_goroutines_parked)
 	while (goc_atomic_int64_load(&leftover.woke) < 3)
 		sched_yield();
 	expect_int_eq(goc_atomic_int64_load(&leftover.woke), 3);
+}
+
+/*
+ * A burst of spawns that outruns the goroutines it starts: each gets its
+ * stack when it first runs, the one the previous goroutine to exit on the
+ * P left behind, so the burst runs on a handful of stacks rather than one
+ * per goroutine. (Not under TSan and the race build, where stacks are
+ * made at spawn.) One P: the goroutines run one after another.
+ */
+struct burst {
+	long n;
+	long changes;     /* (1 P: one goroutine at a time) */
+	const void *last; /* the stack the previous goroutine ran on */
+	goc_atomic_int64_t done;
+};
+
+static void
+burst_one(void *arg)
+{
+	struct burst *b = arg;
+	const void *lo = goc__getg()->stack.lo;
+
+	if (lo != b->last)
+		b->changes++;
+	b->last = lo;
+	goc_atomic_int64_add(&b->done, 1);
+}
+
+static int
+burst_main(void *arg)
+{
+	struct burst *b = arg;
+	for (long i = 0; i < b->n; i++)
+		if (goc_go(burst_one, b) != 0)
+			return 1;
+	while (goc_atomic_int64_load(&b->done) < b->n)
+		goc_yield();
+	return 0;
+}
+
+GOC_TEST(spawn_burst_shares_stacks)
+{
+	struct burst b = {.n = goc_test_scaled(20000)};
+
+	int old = goc_maxprocs(1);
+	expect_int_eq(goc_run(burst_main, &b), 0);
+	goc_maxprocs(old);
+	expect_int_eq(goc_atomic_int64_load(&b.done), b.n);
+	goc_test_note("%ld goroutines spawned in a burst ran on %ld stack "
+		      "changes",
+		      b.n, b.changes);
+	if (!goc__stack_lazy_ok(goc__stack_round_size(0)))
+		expect_int_ge(b.changes, b.n / 2); /* stacks made at spawn */
+	else
+		expect_int_le(b.changes, 64);
 }

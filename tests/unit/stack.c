@@ -819,3 +819,181 @@ GOC_TEST(thread_init)
 	}
 	expect_int_eq(failures, 0);
 }
+
+/*
+ * Slabs (goc__stack_alloc_slab). Slabs are never unmapped, so these
+ * tests look at differences in the counters, never at absolute values.
+ * Under TSan the slab path is the lone-stack path (no reuse).
+ */
+GOC_TEST(slab_guarded)
+{
+	struct goc_stack s[3], t;
+	struct goc_stack_stats st0, st;
+	char perms[5];
+	size_t size = GOC_STACK_DEFAULT_SIZE;
+
+	reset();
+	goc__stack_stats(&st0);
+	require_uint_ge(st0.budget - st0.guard_used, 64);
+	for (int i = 0; i < 3; i++) {
+		require_int_eq(goc__stack_alloc_slab(&s[i], 0), 0);
+		expect_uint_eq(s[i].size, size);
+		expect_true(s[i].guarded);
+		/* The guard below every stack is PROT_NONE, the stack not. */
+		require_true(map_perms((char *)s[i].lo - 1, perms));
+		expect_str_eq(perms, "---p");
+		require_true(map_perms(s[i].lo, perms));
+		expect_str_eq(perms, "rw-p");
+		expect_true(goc__stack_check(&s[i]));
+		*top_word(&s[i]) = 7;
+	}
+	goc__stack_stats(&st);
+	expect_uint_eq(st.guarded, st0.guarded + 3);
+	if (GOC_TSAN_ENABLED) {
+		expect_false(s[0].slab);
+		for (int i = 0; i < 3; i++)
+			goc__stack_free(&s[i]);
+		reset();
+		return;
+	}
+	/* One slab, slots in address order, guard between neighbours. */
+	expect_true(s[0].slab);
+	expect_uint_eq(st.slabs, st0.slabs + (st0.slab_free == 0 ? 1 : 0));
+	if (st0.slab_free == 0) {
+		expect_ptr_eq(s[1].lo, (char *)s[0].lo + size + guard_size());
+		expect_ptr_eq(s[2].lo, (char *)s[1].lo + size + guard_size());
+	}
+	/* Free: back on the list, trimmed, still mapped; reused LIFO. */
+	void *lo = s[2].lo;
+	uintptr_t *top = top_word(&s[2]);
+	goc__stack_free(&s[2]);
+	expect_ptr_eq(s[2].map, NULL);
+	goc__stack_stats(&st);
+	expect_uint_eq(st.guarded, st0.guarded + 2);
+	expect_true(page_mapped(lo));
+	expect_false(page_resident(top));
+#if GOC_ASAN_ENABLED
+	expect_true(__asan_address_is_poisoned(top));
+#endif
+	require_int_eq(goc__stack_alloc_slab(&t, 0), 0);
+	expect_ptr_eq(t.lo, lo);
+	expect_true(t.guarded);
+	expect_uint_eq(*top_word(&t), 0);
+	/* The pool drain leaves slabs alone. */
+	goc__stack_free(&t);
+	goc__stack_pool_drain();
+	expect_true(page_mapped(lo));
+	for (int i = 0; i < 2; i++)
+		goc__stack_free(&s[i]);
+	goc__stack_stats(&st);
+	expect_uint_eq(st.guarded, st0.guarded);
+	expect_uint_eq(st.guard_used, st.guard_used); /* slabs keep guards */
+	reset();
+}
+
+/* Another size than the default: a lone stack. */
+GOC_TEST(slab_other_size)
+{
+	struct goc_stack s;
+
+	reset();
+	require_int_eq(goc__stack_alloc_slab(&s, 1 << 20), 0);
+	expect_false(s.slab);
+	expect_uint_eq(s.size, 1 << 20);
+	goc__stack_free(&s);
+	expect_int_eq(goc__stack_alloc_slab(&s, (size_t)GOC_STACK_MAX_SIZE + 1),
+		      GOC_EINVAL);
+	reset();
+}
+
+GOC_TEST(slab_canary)
+{
+	struct goc_stack s[4];
+	struct goc_stack_stats st0, st;
+	char perms[5], err[1024];
+	size_t size = GOC_STACK_DEFAULT_SIZE;
+
+	if (GOC_TSAN_ENABLED) {
+		goc_test_skip("no slabs under TSan");
+		return;
+	}
+	reset();
+	/* Drain the free guarded slots and spend the budget. */
+	goc__stack_stats(&st0);
+	struct goc_stack *held = calloc(st0.slab_free + 1, sizeof(*held));
+	require_ptr_ne(held, NULL);
+	size_t nheld = 0;
+	goc__stack_set_guard_budget(st0.guard_used);
+	capture_begin();
+	for (;;) {
+		require_int_eq(goc__stack_alloc_slab(&held[nheld], 0), 0);
+		if (!held[nheld].guarded) {
+			/* The first canary stack: give it back. */
+			goc__stack_free(&held[nheld]);
+			break;
+		}
+		nheld++;
+		require_uint_le(nheld, st0.slab_free);
+	}
+	goc__stack_stats(&st0);
+	for (int i = 0; i < 4; i++) {
+		require_int_eq(goc__stack_alloc_slab(&s[i], 0), 0);
+		expect_false(s[i].guarded);
+		expect_true(s[i].slab);
+		expect_true(goc__stack_check(&s[i]));
+	}
+	capture_end(err, sizeof(err));
+	goc__stack_stats(&st);
+	expect_uint_eq(st.unguarded, st0.unguarded + 4);
+	/* Neighbours: each canary sits just below a page boundary, on the
+	 * page holding the top of the stack beneath. */
+	for (int i = 0; i < 3; i++) {
+		if ((char *)s[i + 1].lo != (char *)s[i].lo + size)
+			continue; /* not adjacent (reused slots) */
+		uintptr_t canary_page =
+			(uintptr_t)s[i + 1].lo & ~(page_size() - 1);
+		uintptr_t top_page =
+			((uintptr_t)s[i].lo + size - 1) & ~(page_size() - 1);
+		expect_uint_eq(canary_page, top_page);
+	}
+	require_true(map_perms(s[1].lo, perms));
+	expect_str_eq(perms, "rw-p");
+	/* Overflow of s[1] into its canary is caught; s[0] unaffected. */
+	uintptr_t *w = s[1].lo;
+	uintptr_t keep = w[0];
+	w[0] = 0;
+	expect_false(goc__stack_check(&s[1]));
+	w[0] = keep;
+	expect_true(goc__stack_check(&s[1]));
+	/* A parked neighbour's top survives freeing (and trimming) s[1],
+	 * and so does s[2]'s canary on s[1]'s top page. */
+	*top_word(&s[0]) = 42;
+	memset((char *)s[1].lo + size - 1024, 0x55, 1024);
+	goc__stack_free(&s[1]);
+	expect_uint_eq(*top_word(&s[0]), 42);
+	expect_true(goc__stack_check(&s[0]));
+	expect_true(goc__stack_check(&s[2]));
+	/* Strict mode: free guarded slots still serve, then GOC_EAGAIN. */
+	setenv("GOCONC_STACKGUARD", "strict", 1);
+	goc__stack_reconfigure();
+	goc__stack_stats(&st);
+	goc__stack_set_guard_budget(st.guard_used);
+	struct goc_stack x;
+	if (nheld > 0) {
+		void *lo = held[nheld - 1].lo;
+		goc__stack_free(&held[--nheld]);
+		require_int_eq(goc__stack_alloc_slab(&x, 0), 0);
+		expect_ptr_eq(x.lo, lo);
+		expect_true(x.guarded);
+		held[nheld++] = x;
+	}
+	expect_int_eq(goc__stack_alloc_slab(&x, 0), GOC_EAGAIN);
+	expect_ptr_eq(x.map, NULL);
+	unsetenv("GOCONC_STACKGUARD");
+	for (int i = 0; i < 4; i++)
+		goc__stack_free(&s[i]);
+	while (nheld > 0)
+		goc__stack_free(&held[--nheld]);
+	free(held);
+	reset();
+}
