@@ -175,10 +175,23 @@ goc__waitq_dequeue(struct goc_waitq *q)
 		if (sg->isselect) {
 			uint32_t zero = 0;
 			GOC_SIM_POINT();
+#ifdef GOC_INJECT_BUG_SELECT_CLAIM
+			/* Test-only bug (docs/testing.md): a claim that is not
+			 * atomic, so two channels can both complete one select.
+			 */
+			if (__atomic_load_n(&sg->g->selectdone,
+					    __ATOMIC_SEQ_CST))
+				continue;
+			GOC_SIM_POINT();
+			__atomic_store_n(&sg->g->selectdone, 1,
+					 __ATOMIC_SEQ_CST);
+			(void)zero;
+#else
 			if (!__atomic_compare_exchange_n(
 				    &sg->g->selectdone, &zero, 1, false,
 				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 				continue;
+#endif
 		}
 		return sg;
 	}

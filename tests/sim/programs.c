@@ -208,6 +208,49 @@ prog_select(void *arg)
 	return bad;
 }
 
+/* Plain senders on two channels, one select receiving from both: the two
+ * channel locks differ, so two senders can race to complete the one
+ * parked select (the claim step decides; GOC_INJECT_BUG_SELECT_CLAIM
+ * breaks it). */
+struct sel2prog {
+	goc_chan_t *c[2];
+};
+
+static void
+sel2_sender(void *arg)
+{
+	goc_chan_t *c = arg;
+	for (int i = 0; i < NVAL; i++)
+		goc_chan_send(c, &i);
+}
+
+static int
+prog_select_two(void *arg)
+{
+	struct sel2prog s;
+	int got[2] = {0, 0}, next[2] = {0, 0}, bad = 0;
+
+	(void)arg;
+	for (int i = 0; i < 2; i++) {
+		s.c[i] = goc_chan_make(sizeof(int), 0);
+		goc_go(sel2_sender, s.c[i]);
+	}
+	/* A lost value leaves this loop waiting forever: the simulation
+	 * then reports Go's deadlock, which fails the seed. */
+	while (got[0] + got[1] < 2 * NVAL) {
+		int v[2] = {-1, -1};
+		goc_case_t cs[2] = {GOC_RECV(s.c[0], &v[0]),
+				    GOC_RECV(s.c[1], &v[1])};
+		int k = goc_select(cs, 2);
+		if (v[k] != next[k]++ || v[1 - k] != -1)
+			bad |= 1;
+		got[k]++;
+	}
+	for (int i = 0; i < 2; i++)
+		goc_chan_release(s.c[i]);
+	return bad;
+}
+
 #define NLOCKERS 4
 #define NINCR    8
 
@@ -472,6 +515,11 @@ GOC_TEST(buffered_channel)
 GOC_TEST(select_fan_in)
 {
 	sweep("select_fan_in", prog_select);
+}
+
+GOC_TEST(select_two_senders)
+{
+	sweep("select_two_senders", prog_select_two);
 }
 
 GOC_TEST(mutex_exclusion)
