@@ -38,9 +38,11 @@ HEADER_TUS = \
 
 # The race-detector suite: Go's runtime/race testdata cases, each in a
 # re-executed child under ThreadSanitizer. Only --enable-race builds it.
-RACE_TESTS = tests/race/chan
+RACE_TESTS = tests/race/chan tests/race/sync
 tests_race_chan_SOURCES = tests/race/chan.c tests/race/race.h
 tests_race_chan_LDADD = $(API_LDADD)
+tests_race_sync_SOURCES = tests/race/sync.c tests/race/race.h
+tests_race_sync_LDADD = $(API_LDADD)
 if ENABLE_RACE
 check_PROGRAMS += $(RACE_TESTS)
 TESTS += $(RACE_TESTS)

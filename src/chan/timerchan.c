@@ -14,6 +14,7 @@
 #include "goconc/chan.h"
 #include "goconc/sched.h"
 #include "internal/panic.h"
+#include "rt/race.h"
 #include "chan/chan.h"
 #include "sched/lock.h"
 #include "sched/runtime2.h"
@@ -68,7 +69,10 @@ unref(struct goc_chtimer *x)
 	if (__atomic_sub_fetch(&x->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	goc_chan_release((goc_chan_t *)x->c);
+	/* Race builds: the program never touches this memory itself. */
+	goc__race_ignore_begin();
 	free(x);
+	goc__race_ignore_end();
 }
 
 static int64_t
@@ -81,9 +85,15 @@ deadline(int64_t d)
 }
 
 /* Under x->lock. */
+/*
+ * Race builds (rt/race.h): arming releases the timer and an AfterFunc
+ * goroutine acquires it before it calls fn, so goc_after_func and
+ * goc_timer_reset happen before the function runs, as in Go.
+ */
 static void
 arm(struct goc_chtimer *x, int64_t when)
 {
+	goc__race_release(x);
 	x->armed = true;
 	x->when = when;
 	/* Relaxed: the reference is made while another is held. */
@@ -107,6 +117,20 @@ disarm(struct goc_chtimer *x)
 	return pending;
 }
 
+#if GOC_RACE_ENABLED
+/* Race builds start goc_after_func's function through this, holding a
+ * reference, so that it acquires the arming first. */
+static void
+after_func_main(void *arg)
+{
+	struct goc_chtimer *x = arg;
+
+	goc__race_acquire(x);
+	x->fn(x->arg);
+	unref(x);
+}
+#endif
+
 /* The heap timer's function: runs on a scheduler thread, no lock held. */
 static void
 fire(void *arg, int64_t now)
@@ -126,9 +150,17 @@ fire(void *arg, int64_t now)
 		if (x->c != NULL) {
 			/* A full buffer drops the tick (Go's sendTime). */
 			goc__chansend(x->c, &now, false);
-		} else if (goc_go(x->fn, x->arg) != 0) {
-			goc__throw(
-				"time: cannot start the AfterFunc goroutine");
+		} else {
+#if GOC_RACE_ENABLED
+			/* Relaxed: made while this insertion's is held. */
+			__atomic_add_fetch(&x->refs, 1, __ATOMIC_RELAXED);
+			int err = goc_go(after_func_main, x);
+#else
+			int err = goc_go(x->fn, x->arg);
+#endif
+			if (err != 0)
+				goc__throw("time: cannot start the AfterFunc "
+					   "goroutine");
 		}
 	}
 	goc__unlock(&x->lock);
@@ -139,7 +171,9 @@ static struct goc_chtimer *
 newtimer(bool with_chan, void (*fn)(void *), void *arg)
 {
 	goc__runtime_init();
+	goc__race_ignore_begin();
 	struct goc_chtimer *x = calloc(1, sizeof(*x));
+	goc__race_ignore_end();
 	if (x == NULL)
 		return NULL;
 	if (with_chan) {

@@ -321,6 +321,8 @@ run_main(void *arg)
 	struct run_state *st = arg;
 
 	st->result = st->fn(st->arg);
+	/* Race builds: main_fn's return happens before goc_run's. */
+	goc__race_release(st);
 	goc__lock(&goc__sched.lock);
 	goc__sched.running_main = false;
 	goc__unlock(&goc__sched.lock);
@@ -341,6 +343,7 @@ goc_run(int (*main_fn)(void *), void *arg)
 		return rc;
 	while (__atomic_load_n(&st.done, __ATOMIC_ACQUIRE) == 0)
 		goc_os_futex_wait(&st.done, 0, -1);
+	goc__race_acquire(&st);
 	return st.result;
 }
 

@@ -42,6 +42,7 @@
 #include "goconc/sched.h"
 #include "os/os.h"
 #include "rt/fiber.h"
+#include "rt/race.h"
 #include "sched/proc.h"
 #include "sched/runtime2.h"
 
@@ -407,6 +408,10 @@ goc__mstart(void *arg)
 {
 	struct goc_m *m = arg;
 
+	/* Race builds: an M's own stack runs only the runtime; what it
+	 * touches through the C library is the runtime's business, not
+	 * the program's (goroutines are separate fibers). */
+	goc__race_ignore_begin();
 	goc__setm(m);
 	m->tid = goc_os_gettid();
 	goc__stack_thread_init();

@@ -180,6 +180,8 @@ sysmon(void *arg)
 	int64_t start = goc_os_nanotime(), lasttrace = start;
 
 	(void)arg;
+	/* Race builds: sysmon runs only the runtime (see goc__mstart). */
+	goc__race_ignore_begin();
 	for (;;) {
 		if (goc__notetsleep(&sysmon_stop_note, delay * 1000))
 			return NULL;

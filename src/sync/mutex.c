@@ -24,6 +24,7 @@
  * paths stand in for. */
 #define GOC_NO_INLINE 1
 #include "goconc/sync.h"
+#include "rt/race.h"
 
 #include "goconc/sched.h"
 #include "internal/arch.h"
@@ -174,13 +175,19 @@ lock_slow(goc_mutex_t *m)
 	}
 }
 
+/*
+ * Race builds (rt/race.h) report Go's edges: Unlock releases the mutex,
+ * Lock and a successful TryLock acquire it, and both read the state word,
+ * so that overwriting a mutex in use is a race, as in Go.
+ */
 void
 goc_mutex_lock(goc_mutex_t *m)
 {
+	goc__race_read(&m->_state, sizeof(m->_state), GOC_RACE_CALLERPC());
 	/* Fast path: grab an unlocked mutex. */
-	if (cas_state(m, 0, MUTEX_LOCKED))
-		return;
-	lock_slow(m);
+	if (!cas_state(m, 0, MUTEX_LOCKED))
+		lock_slow(m);
+	goc__race_acquire(m);
 }
 
 void
@@ -198,7 +205,10 @@ goc_mutex_try_lock(goc_mutex_t *m)
 		return false;
 	/* There may be a goroutine waiting for the mutex, but we are
 	 * running now and may grab it before it wakes. */
-	return cas_state(m, old, old | MUTEX_LOCKED);
+	if (!cas_state(m, old, old | MUTEX_LOCKED))
+		return false;
+	goc__race_acquire(m);
+	return true;
 }
 
 static void GOC_NOINLINE
@@ -233,6 +243,8 @@ unlock_slow(goc_mutex_t *m, int32_t new)
 void
 goc_mutex_unlock(goc_mutex_t *m)
 {
+	goc__race_read(&m->_state, sizeof(m->_state), GOC_RACE_CALLERPC());
+	goc__race_release(m);
 	/* Fast path: drop the lock bit. seq_cst: releases the critical
 	 * section to the next locker's CAS. */
 	GOC_SIM_POINT();

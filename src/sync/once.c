@@ -12,22 +12,29 @@
  * Memory model: the store-release of _done after fn pairs with the
  * load-acquire of the fast path: fn's effects are visible to every caller
  * that sees 1. Callers on the slow path are ordered by _m.
+ *
+ * Race builds (rt/race.h): as Go's atomic done flag, setting it releases
+ * the Once and every caller that sees it set acquires it.
  */
 /* This file defines the out-of-line functions the header's inline fast
  * paths stand in for. */
 #define GOC_NO_INLINE 1
 #include "goconc/sync.h"
+#include "rt/race.h"
 
 void
 goc_once_do(goc_once_t *o, void (*fn)(void *), void *arg)
 {
 	/* Acquire pairs with the release store below. */
-	if (__atomic_load_n(&o->_done, __ATOMIC_ACQUIRE) != 0)
+	if (__atomic_load_n(&o->_done, __ATOMIC_ACQUIRE) != 0) {
+		goc__race_acquire(o);
 		return;
+	}
 	goc_mutex_lock(&o->_m);
 	/* Under _m, which orders this read after any earlier store. */
 	if (__atomic_load_n(&o->_done, __ATOMIC_RELAXED) == 0) {
 		fn(arg);
+		goc__race_release(o);
 		/* Release: publishes fn's effects to the fast path. */
 		__atomic_store_n(&o->_done, 1, __ATOMIC_RELEASE);
 	}
@@ -38,7 +45,10 @@ bool
 goc_once_done(goc_once_t *o)
 {
 	/* Acquire: a true answer makes fn's effects visible. */
-	return __atomic_load_n(&o->_done, __ATOMIC_ACQUIRE) != 0;
+	if (__atomic_load_n(&o->_done, __ATOMIC_ACQUIRE) == 0)
+		return false;
+	goc__race_acquire(o);
+	return true;
 }
 
 static void

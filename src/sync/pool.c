@@ -52,6 +52,7 @@
 #include "internal/arch.h"
 #include "internal/compiler.h"
 #include "os/os.h"
+#include "rt/race.h"
 #include "sched/proc.h"
 #include "sched/runtime2.h"
 #include "sync/pool.h"
@@ -320,6 +321,22 @@ goc_pool_init(goc_pool_t *p, void *(*new_fn)(void *arg),
 	goc__unlock(&pools_lock);
 }
 
+/*
+ * Race builds (rt/race.h): as Go's pool, a Put of x releases a sync object
+ * chosen by x's address and the Get that returns x acquires it, so the
+ * pool orders a put before the get of the same object and nothing else.
+ */
+#if GOC_RACE_ENABLED
+static char pool_race_objs[128];
+
+static const void *
+pool_race_addr(const void *x)
+{
+	uintptr_t h = (uintptr_t)x >> 3;
+	return &pool_race_objs[(h * 0x9e3779b97f4a7c15ULL >> 57) & 127];
+}
+#endif
+
 void
 goc_pool_put(goc_pool_t *p, void *x)
 {
@@ -327,6 +344,9 @@ goc_pool_put(goc_pool_t *p, void *x)
 
 	if (x == NULL)
 		return;
+#if GOC_RACE_ENABLED
+	goc__race_release(pool_race_addr(x));
+#endif
 	struct pool_local *l = pin(p, &pp);
 	if (l == NULL) {
 		stash_put(p, x);
@@ -402,6 +422,10 @@ goc_pool_get(goc_pool_t *p)
 		}
 		unpin(pp);
 	}
+#if GOC_RACE_ENABLED
+	if (x != NULL)
+		goc__race_acquire(pool_race_addr(x));
+#endif
 	if (x == NULL && p->_new != NULL)
 		x = p->_new(p->_arg);
 	return x;

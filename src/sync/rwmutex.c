@@ -18,6 +18,7 @@
  * paths stand in for. */
 #define GOC_NO_INLINE 1
 #include "goconc/sync.h"
+#include "rt/race.h"
 
 #include "sched/runtime2.h"
 #include "sync/sema.h"
@@ -31,11 +32,25 @@ goc_rwmutex_rlock_slow(goc_rwmutex_t *rw)
 	goc__semacquire(&rw->_reader_sem, false, GOC_WAIT_SYNC_RWMUTEX_RLOCK);
 }
 
+/*
+ * Race builds (rt/race.h) report Go's edges: the writer's Unlock releases
+ * readerSem, which RLock and Lock acquire; RUnlock releases (merging)
+ * writerSem, which Lock acquires. Readers are not ordered among
+ * themselves. Each entry point reads the writer mutex's state word.
+ */
+static inline void
+race_touch(goc_rwmutex_t *rw, const void *pc)
+{
+	goc__race_read(&rw->_w._state, sizeof(rw->_w._state), pc);
+}
+
 void
 goc_rwmutex_rlock(goc_rwmutex_t *rw)
 {
+	race_touch(rw, GOC_RACE_CALLERPC());
 	if (__atomic_add_fetch(&rw->_reader_count, 1, __ATOMIC_SEQ_CST) < 0)
 		goc_rwmutex_rlock_slow(rw);
+	goc__race_acquire(&rw->_reader_sem);
 }
 
 bool
@@ -48,8 +63,10 @@ goc_rwmutex_try_rlock(goc_rwmutex_t *rw)
 			return false;
 		if (__atomic_compare_exchange_n(&rw->_reader_count, &c, c + 1,
 						false, __ATOMIC_SEQ_CST,
-						__ATOMIC_SEQ_CST))
+						__ATOMIC_SEQ_CST)) {
+			goc__race_acquire(&rw->_reader_sem);
 			return true;
+		}
 	}
 }
 
@@ -66,6 +83,8 @@ runlock_slow(goc_rwmutex_t *rw, int32_t r)
 void
 goc_rwmutex_runlock(goc_rwmutex_t *rw)
 {
+	race_touch(rw, GOC_RACE_CALLERPC());
+	goc__race_release(&rw->_writer_sem);
 	int32_t r = __atomic_sub_fetch(&rw->_reader_count, 1, __ATOMIC_SEQ_CST);
 
 	if (r < 0)
@@ -90,6 +109,8 @@ goc_rwmutex_lock(goc_rwmutex_t *rw)
 	    __atomic_add_fetch(&rw->_reader_wait, r, __ATOMIC_SEQ_CST) != 0)
 		goc__semacquire(&rw->_writer_sem, false,
 				GOC_WAIT_SYNC_RWMUTEX_LOCK);
+	goc__race_acquire(&rw->_reader_sem);
+	goc__race_acquire(&rw->_writer_sem);
 }
 
 bool
@@ -104,12 +125,16 @@ goc_rwmutex_try_lock(goc_rwmutex_t *rw)
 		goc_mutex_unlock(&rw->_w);
 		return false;
 	}
+	goc__race_acquire(&rw->_reader_sem);
+	goc__race_acquire(&rw->_writer_sem);
 	return true;
 }
 
 void
 goc_rwmutex_unlock(goc_rwmutex_t *rw)
 {
+	race_touch(rw, GOC_RACE_CALLERPC());
+	goc__race_release(&rw->_reader_sem);
 	/* Tell readers there is no active writer any more. */
 	int32_t r = __atomic_add_fetch(&rw->_reader_count, RWMUTEX_MAX_READERS,
 				       __ATOMIC_SEQ_CST);
