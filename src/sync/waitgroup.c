@@ -17,6 +17,11 @@
  * reaches zero, whose semrelease is acquired by the woken waiter; a Wait
  * that returns without sleeping reads the counter's 0 with a seq_cst load
  * that observes every Done's add.
+ *
+ * Race builds (rt/race.h) report Go's edges: every Done (a negative Add)
+ * releases the group, every Wait that returns acquires it; the Add that
+ * starts a round from zero reads the semaphore word and the first waiter
+ * writes it, so an Add racing a Wait is reported as Go reports it.
  */
 /* This file defines the out-of-line functions the header's inline fast
  * paths stand in for. */
@@ -25,12 +30,15 @@
 
 #include "goconc/sched.h"
 #include "goconc/sync.h"
+#include "rt/race.h"
 #include "sched/runtime2.h"
 #include "sync/sema.h"
 
 void
 goc_wg_add(goc_wg_t *wg, int delta)
 {
+	if (delta < 0)
+		goc__race_release(wg);
 	GOC_SIM_POINT();
 	uint64_t state = __atomic_add_fetch(
 		&wg->_state, (uint64_t)(int64_t)delta << 32, __ATOMIC_SEQ_CST);
@@ -46,6 +54,9 @@ goc_wg_add_slow(goc_wg_t *wg, int delta, uint64_t state)
 	int32_t v = (int32_t)(state >> 32);
 	uint32_t w = (uint32_t)state;
 
+	if (GOC_RACE_ENABLED && delta > 0 && v == delta)
+		goc__race_read(&wg->_sema, sizeof(wg->_sema),
+			       GOC_RACE_CALLERPC());
 	if (v < 0)
 		goc_panic("sync: negative WaitGroup counter");
 	if (w != 0 && delta > 0 && v == delta)
@@ -74,17 +85,23 @@ goc_wg_wait(goc_wg_t *wg)
 	uint64_t state = __atomic_load_n(&wg->_state, __ATOMIC_SEQ_CST);
 
 	for (;;) {
-		if ((int32_t)(state >> 32) == 0)
+		if ((int32_t)(state >> 32) == 0) {
+			goc__race_acquire(wg);
 			return;
+		}
 		/* Count ourselves as a waiter. */
 		if (__atomic_compare_exchange_n(&wg->_state, &state, state + 1,
 						false, __ATOMIC_SEQ_CST,
 						__ATOMIC_SEQ_CST)) {
+			if (GOC_RACE_ENABLED && (uint32_t)state == 0)
+				goc__race_write(&wg->_sema, sizeof(wg->_sema),
+						GOC_RACE_CALLERPC());
 			goc__semacquire(&wg->_sema, false,
 					GOC_WAIT_SYNC_WAITGROUP_WAIT);
 			if (__atomic_load_n(&wg->_state, __ATOMIC_SEQ_CST) != 0)
 				goc_panic("sync: WaitGroup is reused before "
 					  "previous Wait has returned");
+			goc__race_acquire(wg);
 			return;
 		}
 	}
