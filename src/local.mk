@@ -9,7 +9,7 @@ libgoconc_internal_la_SOURCES = \
 	src/rt/atomic_value.c
 # Frame pointers let goroutine dumps walk parked stacks (src/sched/dump.c).
 libgoconc_internal_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
-	-fno-omit-frame-pointer $(GOC_LIB_SAN_CFLAGS)
+	-fno-omit-frame-pointer $(GOC_ARCH_CFLAGS) $(GOC_LIB_SAN_CFLAGS)
 libgoconc_internal_la_CCASFLAGS = $(AM_CCASFLAGS)
 libgoconc_internal_la_LIBADD = $(CK_LIBS) -lpthread
 noinst_HEADERS += \
