@@ -3,8 +3,9 @@
  * The libgoconc demo: a tour of what the library offers so far. It grows
  * with every subsystem. Today: typed atomics with Go's seq_cst default,
  * the atomic value box, the lock-free MPMC ring carrying work between
- * threads (exactly-once delivery checked at the end), and a million
- * goroutines on the M:N scheduler.
+ * threads (exactly-once delivery checked at the end), a million
+ * goroutines on the M:N scheduler, and a tree of goroutines stopped
+ * together by one context deadline.
  *
  * Build and run: ./bootstrap && make demo
  */
@@ -99,6 +100,70 @@ spawn_million(void *arg)
 	return GOROUTINES;
 }
 
+/*
+ * A tree of goroutines under one deadline: each worker derives a context
+ * for the children it starts, then blocks in goc_sleep_ctx (an hour)
+ * until the root's 50 ms timeout reaches it through the tree.
+ */
+enum { FANOUT = 3, LEVELS = 4 };
+
+struct tree {
+	goc_wg_t wg;
+	goc_atomic_int64_t workers;
+	goc_atomic_int64_t deadline_seen;
+};
+
+struct task {
+	struct tree *t;
+	goc_ctx_t *ctx; /* this worker's reference */
+	int level;
+};
+
+static void
+tree_worker(void *arg)
+{
+	struct task *k = arg;
+
+	goc_atomic_int64_add(&k->t->workers, 1);
+	if (k->level + 1 < LEVELS) {
+		for (int i = 0; i < FANOUT; i++) {
+			struct task *c = malloc(sizeof(*c));
+			c->t = k->t;
+			c->ctx = goc_ctx_with_cancel(k->ctx);
+			c->level = k->level + 1;
+			goc_wg_add(&k->t->wg, 1);
+			goc_go(tree_worker, c);
+		}
+	}
+	if (goc_sleep_ctx(k->ctx, 3600 * GOC_SECOND) == GOC_EDEADLINE)
+		goc_atomic_int64_add(&k->t->deadline_seen, 1);
+	goc_ctx_cancel(k->ctx); /* Go's defer cancel() */
+	goc_ctx_release(k->ctx);
+	struct tree *t = k->t;
+	free(k);
+	goc_wg_done(&t->wg);
+}
+
+static int
+context_tree(void *arg)
+{
+	struct tree *t = arg;
+	goc_ctx_t *root = goc_ctx_with_timeout(goc_ctx_background(),
+					       50 * GOC_MILLISECOND);
+	struct task *k = malloc(sizeof(*k));
+
+	k->t = t;
+	k->ctx = goc_ctx_retain(root);
+	k->level = 0;
+	goc_wg_add(&t->wg, 1);
+	goc_go(tree_worker, k);
+	goc_wg_wait(&t->wg);
+	int err = goc_ctx_err(root);
+	goc_ctx_cancel(root);
+	goc_ctx_release(root);
+	return err;
+}
+
 int
 main(void)
 {
@@ -168,5 +233,17 @@ main(void)
 	       "(%.0f ns each), all ran: %s\n",
 	       n, goc_maxprocs(0), secs, secs * 1e9 / GOROUTINES,
 	       gok ? "yes" : "NO");
-	return ok && gok ? 0 : 1;
+
+	/* Context: one deadline stops a whole tree of goroutines. */
+	struct tree t = {0};
+	t0 = goc_now();
+	int err = goc_run(context_tree, &t);
+	int64_t nw = goc_atomic_int64_load(&t.workers);
+	bool cok = err == GOC_EDEADLINE &&
+		   goc_atomic_int64_load(&t.deadline_seen) == nw;
+	printf("context: %" PRId64 " goroutines in a %d-level tree stopped "
+	       "by one 50 ms timeout after %.0f ms, each saw \"%s\": %s\n",
+	       nw, LEVELS, (double)(goc_now() - t0) / GOC_MILLISECOND,
+	       goc_strerror(err), cok ? "yes" : "NO");
+	return ok && gok && cok ? 0 : 1;
 }

@@ -25,6 +25,7 @@
 #include "goconc/sync.h"
 #include "internal/compiler.h"
 #include "internal/panic.h"
+#include "rt/race.h"
 #include "sched/runtime2.h"
 
 /*
@@ -143,6 +144,7 @@ cancellable(const struct goc_context *c)
 static void cancel_full(struct cancel_ctx *c, bool remove, int err, int code,
 			struct cause *cause);
 static void expire(void *arg);
+static bool owns_done(goc_chan_t *d);
 
 /* ---- reference counts ------------------------------------------------ */
 
@@ -210,7 +212,7 @@ destroy(struct goc_context *c)
 			}
 			/* Plain read: the acq_rel decrement that brought us
 			 * here orders every other access before it. */
-			if (cc->done != NULL && cc->done != DONE_CLOSED)
+			if (owns_done(cc->done))
 				goc_chan_release(cc->done);
 			cause_unref(cc->cause);
 			if (c->kind == K_TIMER)
@@ -295,26 +297,55 @@ closed_chan(void)
 	return mine;
 }
 
-/* cancelCtx.Done: the channel, made on first use under c->mu. */
-static goc_chan_t *
-cancel_done(struct cancel_ctx *c)
+/* cancel_done's slow path: no channel yet, or the shared closed one. */
+static GOC_NOINLINE goc_chan_t *
+cancel_done_slow(struct cancel_ctx *c, goc_chan_t *d)
 {
-	/* Acquire: pairs with the release stores below and in mark(), so
-	 * the channel's initialisation is visible before we use it. */
-	goc_chan_t *d = __atomic_load_n(&c->done, __ATOMIC_ACQUIRE);
-	if (GOC_UNLIKELY(d == NULL)) {
+	if (d == NULL) {
 		goc_mutex_lock(&c->mu);
 		d = c->done; /* plain: written only under c->mu */
 		if (d == NULL) {
-			/* Not cancelled (mark() would have set DONE_CLOSED). */
+			/* Not cancelled (mark() would have set it). */
 			d = goc_chan_make(0, 0);
 			if (d == NULL)
 				goc_fatal("runtime: out of memory");
+			/* Release: pairs with the acquire load in
+			 * cancel_done(), publishing the channel's init. */
 			__atomic_store_n(&c->done, d, __ATOMIC_RELEASE);
 		}
 		goc_mutex_unlock(&c->mu);
 	}
-	return d == DONE_CLOSED ? closed_chan() : d;
+	if (d == DONE_CLOSED) {
+		goc_chan_t *cc = closed_chan();
+		/* Remember the shared channel so later calls take the fast
+		 * path. Release: as above (cc was made and closed before). */
+		__atomic_compare_exchange_n(&c->done, &d, cc, false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+		return cc;
+	}
+	return d;
+}
+
+/* cancelCtx.Done: the channel, made on first use under c->mu. */
+static inline goc_chan_t *
+cancel_done(struct cancel_ctx *c)
+{
+	/* Acquire: pairs with the release stores in cancel_done_slow() and
+	 * mark(), so the channel's initialisation is visible. */
+	goc_chan_t *d = __atomic_load_n(&c->done, __ATOMIC_ACQUIRE);
+	if (GOC_LIKELY((uintptr_t)d > (uintptr_t)DONE_CLOSED))
+		return d;
+	return cancel_done_slow(c, d);
+}
+
+/* Whether d is a channel this node owns (not the shared closed one). */
+static bool
+owns_done(goc_chan_t *d)
+{
+	/* Relaxed: closedchan is written once, and d == closedchan only
+	 * if that write is what d was read from. */
+	return d != NULL && d != DONE_CLOSED &&
+	       d != __atomic_load_n(&closedchan, __ATOMIC_RELAXED);
 }
 
 /* ---- the cancel walk ------------------------------------------------- */
@@ -337,13 +368,23 @@ mark(struct cancel_ctx *c, int err, int code, struct cause *cause)
 	 * (settled()) while it reads CANCELLING, so a non-zero error is never
 	 * returned before the channel is closed (Go 1.25's Err).
 	 */
+	/* Race builds: the cancel is synchronized before a non-zero Err or
+	 * Cause (the acquires in goc_ctx_err and find_cause), as Go's
+	 * atomic err is. */
+	goc__race_release(c);
 	__atomic_store_n(&c->state, CANCELLING, __ATOMIC_RELEASE);
 	goc_chan_t *d = c->done; /* plain: written only under c->mu */
-	if (d == NULL)
-		/* Release: pairs with the acquire load in cancel_done(). */
-		__atomic_store_n(&c->done, DONE_CLOSED, __ATOMIC_RELEASE);
-	else
+	if (d == NULL) {
+		/* Nobody asked: share Go's closedchan if it exists yet
+		 * (acquire: its close is visible), else mark it for
+		 * cancel_done_slow() to make. Release: pairs with the
+		 * acquire load in cancel_done(). */
+		goc_chan_t *cc = __atomic_load_n(&closedchan, __ATOMIC_ACQUIRE);
+		__atomic_store_n(&c->done, cc != NULL ? cc : DONE_CLOSED,
+				 __ATOMIC_RELEASE);
+	} else {
 		goc_chan_close(d);
+	}
 	/* Release: as above; the final error. */
 	__atomic_store_n(&c->state, err, __ATOMIC_RELEASE);
 }
@@ -400,6 +441,8 @@ finish(struct cancel_ctx *c, struct cancel_ctx **unref)
 		uint32_t zero = 0;
 		/* Acq_rel: the once decides between fn and stop; goc_go is
 		 * what orders this goroutine before fn. */
+		/* Race builds: registering is synchronized before fn. */
+		goc__race_acquire(a);
 		if (__atomic_compare_exchange_n(&a->once, &zero, 1, false,
 						__ATOMIC_ACQ_REL,
 						__ATOMIC_RELAXED) &&
@@ -539,6 +582,7 @@ find_cause(goc_ctx_t *ctx, struct cause **msg)
 		return 0;
 	if (s == CANCELLING)
 		settled(cc); /* as goc_ctx_err */
+	goc__race_acquire(cc);
 	*msg = cc->cause;
 	return cc->cause_code;
 }
@@ -769,7 +813,12 @@ goc_ctx_with_deadline_cause(goc_ctx_t *parent, int64_t deadline, int code,
 		t->armed = true;
 		/* Relaxed: we hold a reference; this one is the timer's. */
 		__atomic_add_fetch(&t->c.base.refs, 1, __ATOMIC_RELAXED);
-		goc__timer_add(&t->timer, deadline);
+		/* Far deadlines are armed at a century of uptime instead:
+		 * they never fire either way, and the scheduler's sleep
+		 * arithmetic (now + wait) stays in range. */
+		goc__timer_add(&t->timer, deadline < INT64_MAX / 2
+						  ? deadline
+						  : INT64_MAX / 2);
 	}
 	goc_mutex_unlock(&t->c.mu);
 	return &t->c.base;
@@ -864,6 +913,8 @@ goc_ctx_cancel_cause(goc_ctx_t *ctx, int code, const char *msg)
 goc_chan_t *
 goc_ctx_done(goc_ctx_t *ctx)
 {
+	if (GOC_LIKELY(cancellable(ctx)))
+		return cancel_done(CC(ctx));
 	for (struct goc_context *n = ctx;;) {
 		switch (n->kind) {
 		case K_BACKGROUND:
@@ -914,9 +965,12 @@ goc_ctx_err(goc_ctx_t *ctx)
 			/* Acquire: pairs with the release stores in mark(). */
 			int32_t s =
 				__atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
-			if (GOC_LIKELY(s <= 0))
-				return s;
-			return settled(c);
+			if (GOC_LIKELY(s == 0))
+				return 0;
+			if (s == CANCELLING)
+				s = settled(c);
+			goc__race_acquire(c);
+			return s;
 		}
 		}
 	}
@@ -1042,6 +1096,7 @@ goc_ctx_after_func(goc_ctx_t *ctx, void (*fn)(void *), void *arg)
 	a->fn = fn;
 	a->arg = arg;
 	a->c.strong = true;
+	goc__race_release(a); /* pairs with the acquire in finish() */
 	if (propagate(&a->c, ctx) != 0) {
 		goc_ctx_release(&a->c.base);
 		return NULL;
