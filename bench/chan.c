@@ -13,6 +13,7 @@
  *   SelectUncontended    two-case select ping-pong on own channels
  *   SelectSyncContended  3-case sends vs 3-case receives, unbuffered
  *   SelectProdCons       producers/consumers through 3-case selects
+ *   ChanPopular          1000 selects parked on one shared channel
  */
 #include <goconc.h>
 
@@ -395,4 +396,76 @@ GOC_BENCH(ChanProdCons100)
 GOC_BENCH(SelectProdCons)
 {
 	prodcons(b, 128, 100, true);
+}
+
+/* ---- ChanPopular ------------------------------------------------------ */
+
+/*
+ * Go's BenchmarkChanPopular: 1000 goroutines each select on one shared
+ * channel (never sent on) and a channel of their own; the main goroutine
+ * sends b->n rounds of one value to every goroutine's channel. Every
+ * select parks on the popular channel too, so the cost of queueing on and
+ * unlinking from a channel with 1000 waiters shows.
+ */
+#define POPULAR_N 1000
+
+struct popular_args {
+	goc_chan_t *c;            /* the popular channel */
+	goc_chan_t *d[POPULAR_N]; /* one per goroutine */
+	goc_wg_t wg;
+	long rounds;
+};
+
+struct popular_worker {
+	struct popular_args *a;
+	goc_chan_t *d;
+};
+
+static void
+popular_worker(void *arg)
+{
+	struct popular_worker *w = arg;
+	bool v;
+	for (long i = 0; i < w->a->rounds; i++) {
+		goc_case_t cs[] = {GOC_RECV(w->a->c, &v), GOC_RECV(w->d, &v)};
+		goc_select(cs, 2);
+	}
+	goc_wg_done(&w->a->wg);
+}
+
+static int
+popular_main(void *arg)
+{
+	struct popular_args *a = arg;
+	static struct popular_worker w[POPULAR_N];
+	goc_wg_add(&a->wg, POPULAR_N);
+	for (int j = 0; j < POPULAR_N; j++) {
+		w[j].a = a;
+		w[j].d = a->d[j];
+		goc_go(popular_worker, &w[j]);
+	}
+	bool t = true;
+	for (long i = 0; i < a->rounds; i++)
+		for (int j = 0; j < POPULAR_N; j++)
+			goc_chan_send(a->d[j], &t);
+	goc_wg_wait(&a->wg);
+	return 0;
+}
+
+GOC_BENCH(ChanPopular)
+{
+	static struct popular_args a;
+	a.c = goc_chan_make(sizeof(bool), 0);
+	for (int j = 0; j < POPULAR_N; j++)
+		a.d[j] = goc_chan_make(sizeof(bool), 0);
+	a.wg = (goc_wg_t)GOC_WG_INIT;
+	a.rounds = b->n;
+	int old = goc_maxprocs(b->procs);
+	goc_bench_reset_timer(b);
+	goc_run(popular_main, &a);
+	goc_bench_stop_timer(b);
+	goc_maxprocs(old);
+	goc_chan_release(a.c);
+	for (int j = 0; j < POPULAR_N; j++)
+		goc_chan_release(a.d[j]);
 }
