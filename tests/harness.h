@@ -159,9 +159,8 @@ __attribute__((format(printf, 1, 2))) void goc_test_note(const char *fmt, ...);
 
 #define expect_panic(fn, msg) \
 	goc__test_expect_death(fn, "panic: ", msg, __FILE__, __LINE__)
-#define expect_race(fn) goc__test_expect_race(fn, true, __FILE__, __LINE__)
-#define expect_no_race(fn) \
-	goc__test_expect_race(fn, false, __FILE__, __LINE__)
+#define expect_race(fn)    goc__test_expect_race(fn, true, __FILE__, __LINE__)
+#define expect_no_race(fn) goc__test_expect_race(fn, false, __FILE__, __LINE__)
 #define expect_fatal(fn, msg) \
 	goc__test_expect_death(fn, "fatal error: ", msg, __FILE__, __LINE__)
 #define expect_death(fn, text) \

@@ -73,10 +73,18 @@ void goc__race_fiber_destroy(void *fiber);
 #define GOC_RACE_CALLERPC() __builtin_return_address(0)
 
 #else /* !GOC_RACE */
-#define GOC_RACE_ENABLED 0
+#define GOC_RACE_ENABLED    0
 
-static inline void goc__race_acquire(const void *a) { (void)a; }
-static inline void goc__race_release(const void *a) { (void)a; }
+static inline void
+goc__race_acquire(const void *a)
+{
+	(void)a;
+}
+static inline void
+goc__race_release(const void *a)
+{
+	(void)a;
+}
 static inline void
 goc__race_acquireg(struct goc_sudog *sg, const void *a)
 {
@@ -89,8 +97,16 @@ goc__race_releaseg(struct goc_sudog *sg, const void *a)
 	(void)sg;
 	(void)a;
 }
-static inline void goc__race_park(struct goc_sudog *sg) { (void)sg; }
-static inline void goc__race_wake(struct goc_sudog *sg) { (void)sg; }
+static inline void
+goc__race_park(struct goc_sudog *sg)
+{
+	(void)sg;
+}
+static inline void
+goc__race_wake(struct goc_sudog *sg)
+{
+	(void)sg;
+}
 static inline void
 goc__race_read(const void *p, size_t n, const void *pc)
 {
@@ -105,8 +121,14 @@ goc__race_write(const void *p, size_t n, const void *pc)
 	(void)n;
 	(void)pc;
 }
-static inline void goc__race_ignore_begin(void) {}
-static inline void goc__race_ignore_end(void) {}
+static inline void
+goc__race_ignore_begin(void)
+{
+}
+static inline void
+goc__race_ignore_end(void)
+{
+}
 #define GOC_RACE_CALLERPC() NULL
 #endif /* GOC_RACE */
 

@@ -17,13 +17,12 @@
 
 #include <goconc.h>
 
-
 #include "race.h"
 
 /* Not static: the compiler must keep every store to them, as a Go
  * closure's captured variables are kept (a never-read static is dead). */
 int v, v1, v2, x, data;
-goc_chan_t *c, *c1, *c2, *c3, *done, *compl;
+goc_chan_t *c, *c1, *c2, *c3, *done, *compl ;
 
 static void
 send_int(goc_chan_t *ch, int val)
@@ -221,8 +220,8 @@ RACE_CASE(RaceChanSendSend, expect_race)
 	c = goc_chan_make(sizeof(int), 1);
 	goc_go(sendsend_a, NULL);
 	goc_go(sendsend_b, NULL);
-	recv_int(compl);
-	recv_int(compl);
+	recv_int(compl );
+	recv_int(compl );
 	return 0;
 }
 
@@ -307,8 +306,8 @@ RACE_CASE(RaceChanSendClose, expect_race)
 	c = goc_chan_make(sizeof(int), 1);
 	goc_go(send_one_done, NULL);
 	goc_go(sleep_close_done, NULL);
-	recv_int(compl);
-	recv_int(compl);
+	recv_int(compl );
+	recv_int(compl );
 	return 0;
 }
 

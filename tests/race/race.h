@@ -15,17 +15,20 @@
  * body runs as the main goroutine of a fresh runtime in a re-executed
  * child; a non-zero return fails the case (the child exits with it).
  */
-#define RACE_CASE(name, verdict)                                          \
-	static int name##_main(void *);                                   \
-	static void name##_child(void)                                    \
-	{                                                                 \
-		int rc_ = goc_run(name##_main, NULL);                     \
-		if (rc_ != 0) {                                           \
+#define RACE_CASE(name, verdict)                                            \
+	static int name##_main(void *);                                     \
+	static void name##_child(void)                                      \
+	{                                                                   \
+		int rc_ = goc_run(name##_main, NULL);                       \
+		if (rc_ != 0) {                                             \
 			fprintf(stderr, #name ": main returned %d\n", rc_); \
-			exit(rc_);                                        \
-		}                                                         \
-	}                                                                 \
-	GOC_TEST(name) { verdict(name##_child); }                         \
+			exit(rc_);                                          \
+		}                                                           \
+	}                                                                   \
+	GOC_TEST(name)                                                      \
+	{                                                                   \
+		verdict(name##_child);                                      \
+	}                                                                   \
 	static int name##_main(void *arg)
 
 #endif /* GOC_TESTS_RACE_H */
