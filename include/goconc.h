@@ -13,6 +13,7 @@
 #include <goconc/ring.h>
 #include <goconc/sched.h>
 #include <goconc/sync.h>
+#include <goconc/map.h>
 #include <goconc/chan.h>
 #include <goconc/select.h>
 #include <goconc/context.h>

@@ -31,6 +31,7 @@ HEADER_TUS = \
 	tests/api/hdr_atomic.c \
 	tests/api/hdr_ring.c \
 	tests/api/hdr_sync.c \
+	tests/api/hdr_map.c \
 	tests/api/hdr_sched.c \
 	tests/api/hdr_chan.c \
 	tests/api/hdr_select.c \

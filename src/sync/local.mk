@@ -8,9 +8,11 @@ libgoconc_internal_la_SOURCES += \
 	src/sync/once.c \
 	src/sync/cond.c \
 	src/sync/poolchain.c \
-	src/sync/pool.c
-noinst_HEADERS += src/sync/sema.h src/sync/poolchain.h src/sync/pool.h
-goconcinclude_HEADERS += include/goconc/sync.h
+	src/sync/pool.c \
+	src/sync/map.c
+noinst_HEADERS += src/sync/sema.h src/sync/poolchain.h src/sync/pool.h \
+	src/sync/map.h
+goconcinclude_HEADERS += include/goconc/sync.h include/goconc/map.h
 
 API_TESTS += tests/api/sync
 tests_api_sync_SOURCES = tests/api/sync.c
@@ -32,3 +34,10 @@ stress_sync_LDADD = $(API_LDADD)
 
 UNIT_TESTS += tests/unit/pool
 tests_unit_pool_SOURCES = tests/unit/pool.c
+UNIT_TESTS += tests/unit/map
+tests_unit_map_SOURCES = tests/unit/map.c
+
+BENCHES += bench/sync_map
+bench_sync_map_SOURCES = bench/sync_map.c
+bench_sync_map_LDADD = $(BENCH_LDADD)
+EXTRA_DIST += bench/go/map_test.go

@@ -14,6 +14,7 @@ int goc_test_hdr_atomic(void);
 int goc_test_hdr_ring(void);
 int goc_test_hdr_sched(void);
 int goc_test_hdr_sync(void);
+int goc_test_hdr_map(void);
 int goc_test_cxx_sync(void);
 int goc_test_hdr_chan(void);
 int goc_test_hdr_select(void);
@@ -27,6 +28,7 @@ GOC_TEST(headers_compile_alone_as_c)
 	expect_int_eq(goc_test_hdr_ring(), 1);
 	expect_int_eq(goc_test_hdr_sched(), 1);
 	expect_int_eq(goc_test_hdr_sync(), 1);
+	expect_int_eq(goc_test_hdr_map(), 1);
 	expect_int_eq(goc_test_hdr_chan(), 1);
 	expect_int_eq(goc_test_hdr_select(), 1);
 }
