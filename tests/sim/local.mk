@@ -6,8 +6,22 @@ if ENABLE_SIM
 AM_TESTS_ENVIRONMENT += GOC_TEST_SIM=1; export GOC_TEST_SIM; \
 	GOC_SIM_TESTS='$(GOC_SIM_TESTS)'; export GOC_SIM_TESTS;
 GOC_SIM_TESTS = tests/api/sched tests/api/chan tests/api/select \
-	tests/api/sync tests/api/timer tests/sim/programs
+	tests/api/sync tests/api/timer tests/sim/programs \
+	fuzz/replay_sim_chan
 UNIT_TESTS += tests/sim/programs
 tests_sim_programs_SOURCES = tests/sim/programs.c
+# Goroutine programs from fuzz input, over the simulation (fuzz/sim_chan.c):
+# make check replays the corpus; --enable-fuzz adds the libFuzzer binary.
+FUZZ_REPLAY_TESTS += fuzz/replay_sim_chan
+fuzz_replay_sim_chan_SOURCES = fuzz/replay.c fuzz/sim_chan.c
+fuzz_replay_sim_chan_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_TARGET='"sim_chan"'
+fuzz_replay_sim_chan_LDADD = $(UNIT_LDADD)
+if ENABLE_FUZZ
+FUZZ_TARGETS += fuzz/fuzz_sim_chan
+fuzz_fuzz_sim_chan_SOURCES = fuzz/sim_chan.c
+fuzz_fuzz_sim_chan_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_fuzz_sim_chan_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_fuzz_sim_chan_LDADD = libgoconc_internal.la $(CK_LIBS) -lpthread
 endif
-EXTRA_DIST += tools/replay
+endif
+EXTRA_DIST += tools/replay docs/testing.md

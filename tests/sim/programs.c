@@ -357,6 +357,7 @@ sleeper(void *arg)
 	goc_chan_recv(c, NULL);
 	if (goc_now() - at < d)
 		t->bad |= 2;
+	goc_chan_release(c);
 	goc_wg_done(&t->wg);
 	free(arg);
 }
