@@ -9,4 +9,5 @@ demo: docs/examples/demo$(EXEEXT)
 	$(GOC_TEST_WRAPPER) ./docs/examples/demo$(EXEEXT)
 
 EXTRA_DIST += docs/HACKING.md docs/go-map.md docs/bench.md \
-	docs/design/scheduler.md docs/design/channels.md
+	docs/design/scheduler.md docs/design/context.md \
+	docs/design/channels.md
