@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -28,6 +29,11 @@ foreign_exit(void *arg)
 	struct goc_g *fg = arg;
 
 	__atomic_sub_fetch(&goc__sched.nforeign, 1, __ATOMIC_SEQ_CST);
+	/* A goc__ready that let this thread run may not have issued its
+	 * futex_wake yet: wait until it is done with fg. Acquire pairs with
+	 * its release decrement. The window is a system call long. */
+	while (__atomic_load_n(&fg->wakers, __ATOMIC_ACQUIRE) != 0)
+		sched_yield();
 	free(fg);
 }
 

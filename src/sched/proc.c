@@ -485,9 +485,19 @@ goc__ready(struct goc_g *gp)
 {
 	goc__casgstatus(gp, GOC_G_WAITING, GOC_G_RUNNABLE);
 	if (gp->foreign) {
+		/*
+		 * Once parkkey reads 1 the thread may return, exit and free
+		 * its stand-in G (foreign_exit) before our futex_wake is
+		 * issued. Pin the G across the wake: the increment is ordered
+		 * before the thread can see parkkey (the release store below
+		 * publishes it), and foreign_exit waits for the release
+		 * decrement before it frees.
+		 */
+		__atomic_add_fetch(&gp->wakers, 1, __ATOMIC_RELAXED);
 		/* Release pairs with the acquire load in park_foreign(). */
 		__atomic_store_n(&gp->parkkey, 1, __ATOMIC_RELEASE);
 		goc_os_futex_wake(&gp->parkkey, 1);
+		__atomic_sub_fetch(&gp->wakers, 1, __ATOMIC_RELEASE);
 		return;
 	}
 	struct goc_m *m = goc__getm();

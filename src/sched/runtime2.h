@@ -132,6 +132,9 @@ struct goc_g {
 	void *param;             /* (waker) set by whoever readied it */
 	uint32_t *exit_notify;   /* (owner) goexit0 sets it to 1 and wakes */
 	uint32_t parkkey; /* (atomic) foreign threads: 0 parked, 1 ready */
+	/* (atomic) foreign threads: readiers between setting parkkey and
+	 * their futex_wake; the G is not freed while it is not 0 */
+	uint32_t wakers;
 	/* (atomic) select's claim (Go's selectDone): reset to 0 under every
 	 * channel lock of a blocking select, CAS 0 -> 1 by its one waker. */
 	uint32_t selectdone;

@@ -124,6 +124,43 @@ GOC_TEST(foreign_thread_parks_and_is_readied)
 	expect_int_eq(goc_atomic_int64_load(&fw.woken), 1);
 }
 
+/*
+ * A foreign thread that goc__ready lets go may exit at once, freeing its
+ * stand-in G, while the readier is still between setting parkkey and its
+ * futex_wake: the G must outlive that (goc_g.wakers). Many short-lived
+ * threads; under TSan a free that raced the readier's last touch of the
+ * G would be reported.
+ */
+static void *
+foreign_park_and_exit(void *arg)
+{
+	goc__park(publish, arg, GOC_WAIT_TEST);
+	return NULL;
+}
+
+GOC_TEST(foreign_thread_exits_right_after_wake)
+{
+	long n = goc_test_scaled(300);
+	/* This thread registers as foreign with its first goc_go. */
+	(void)goc__foreign_g();
+	int32_t nforeign =
+		__atomic_load_n(&goc__sched.nforeign, __ATOMIC_SEQ_CST);
+
+	for (long i = 0; i < n; i++) {
+		struct foreign_wait fw = {0};
+		pthread_t t;
+
+		require_int_eq(
+			pthread_create(&t, NULL, foreign_park_and_exit, &fw),
+			0);
+		require_int_eq(goc_go(readier, &fw), 0);
+		pthread_join(t, NULL);
+	}
+	/* Every thread unregistered on exit. */
+	expect_int_eq(__atomic_load_n(&goc__sched.nforeign, __ATOMIC_SEQ_CST),
+		      nforeign);
+}
+
 /* A wait called off by its unlock step returns at once (park_m). */
 static bool
 refuse(struct goc_g *gp, void *arg)
