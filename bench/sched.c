@@ -11,9 +11,18 @@
  *   Gosched                   two goroutines yield to each other on one
  *                             P; ns per yield (the twin in bench/go is
  *                             defined the same way)
+ *   WakeupPingPong            wake-up latency: with GOMAXPROCS=2, two
+ *                             goroutines ping-pong a value over two
+ *                             unbuffered channels, each parked while
+ *                             the other runs, so every send readies a
+ *                             parked goroutine (and wakes an idle P to
+ *                             look for work); ns per round trip, two
+ *                             wake-ups. Defined by libgoconc; the Go
+ *                             twin is the same program
  *
  * Completion is awaited with goc_yield on an atomic counter (channels are
- * not used so that only the scheduler is measured).
+ * not used so that only the scheduler is measured), except in
+ * WakeupPingPong, whose wake-ups are channel hand-offs as in Go.
  */
 #include <goconc.h>
 
@@ -158,4 +167,52 @@ GOC_BENCH(Gosched)
 	goc_run(yield_main, &a);
 	goc_bench_stop_timer(b);
 	goc_maxprocs(old);
+}
+
+struct pingpong {
+	long n;
+	goc_chan_t *ping, *pong;
+};
+
+static void
+ponger(void *arg)
+{
+	struct pingpong *p = arg;
+	long v;
+
+	for (long i = 0; i < p->n; i++) {
+		goc_chan_recv(p->ping, &v);
+		goc_chan_send(p->pong, &v);
+	}
+}
+
+static int
+pingpong_main(void *arg)
+{
+	struct pingpong *p = arg;
+	long v;
+
+	goc_go(ponger, p);
+	for (long i = 0; i < p->n; i++) {
+		goc_chan_send(p->ping, &i);
+		goc_chan_recv(p->pong, &v);
+	}
+	return 0;
+}
+
+GOC_BENCH(WakeupPingPong)
+{
+	struct pingpong p = {
+		.n = b->n,
+		.ping = goc_chan_make(sizeof(long), 0),
+		.pong = goc_chan_make(sizeof(long), 0),
+	};
+	/* Two Ps whatever -cpu says, as the Go twin. */
+	int old = goc_maxprocs(2);
+	goc_bench_reset_timer(b);
+	goc_run(pingpong_main, &p);
+	goc_bench_stop_timer(b);
+	goc_maxprocs(old);
+	goc_chan_release(p.ping);
+	goc_chan_release(p.pong);
 }

@@ -69,3 +69,26 @@ func BenchmarkGosched(b *testing.B) {
 		runtime.Gosched()
 	}
 }
+
+// BenchmarkWakeupPingPong: wake-up latency. With GOMAXPROCS=2, two
+// goroutines ping-pong a value over two unbuffered channels, each parked
+// while the other runs, so every send readies a parked goroutine; ns per
+// round trip (two wake-ups). Defined by libgoconc (Go's
+// BenchmarkWakeupParallel* measure a different mix); the C twin in
+// bench/sched.c is the same program.
+func BenchmarkWakeupPingPong(b *testing.B) {
+	old := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(old)
+	ping := make(chan int)
+	pong := make(chan int)
+	go func() {
+		for i := 0; i < b.N; i++ {
+			v := <-ping
+			pong <- v
+		}
+	}()
+	for i := 0; i < b.N; i++ {
+		ping <- i
+		<-pong
+	}
+}
