@@ -22,6 +22,11 @@
  * that keeps an overflow of that size off the neighbouring mapping, and
  * the lowest words of the usable region hold a canary, checked by
  * goc__stack_check() at every switch.
+ *
+ * The scheduler's default-size stacks come from slabs of many stacks per
+ * mapping instead (goc__stack_alloc_slab; stack.c, "Slabs"): a guarded
+ * slab repeats the layout above, a canary slab packs stacks back to back
+ * with no cushion.
  */
 #ifndef GOC_SCHED_STACK_H
 #define GOC_SCHED_STACK_H
