@@ -215,10 +215,16 @@ main(int argc, char **argv)
 			envcpu = a + 5;
 		else if (strncmp(a, "-deadline=", 10) == 0)
 			deadline_ns = (int64_t)(parse_seconds(a + 10) * 1e9);
-		else {
+		else if (strcmp(a, "-list") == 0) {
+			/* The names, one per line (Go's -test.list). */
+			for (struct goc_bench_desc *d = benches; d; d = d->next)
+				printf("Benchmark%s\n", d->name);
+			return 0;
+		} else {
 			fprintf(stderr,
 				"usage: %s [-bench=NAME] [-benchtime=1s|Nx] "
-				"[-count=N] [-cpu=1,2,4] [-deadline=10s]\n",
+				"[-count=N] [-cpu=1,2,4] [-deadline=10s] "
+				"[-list]\n",
 				argv[0]);
 			return 2;
 		}

@@ -47,3 +47,24 @@ clean-local-bench:
 	-chmod -R u+w bench/go/path 2>/dev/null; \
 	rm -rf bench/results bench/go/cache bench/go/path bench/go/bench.test
 PHONY_TARGETS += clean-local-bench
+
+# make bench-compare also runs every other benchmark program against its
+# Go twins (bench/suite.sh): docs/bench/suite.md here in the build tree,
+# with the SPEC §6 targets of bench/targets.txt, and plots (gnuplot) in
+# docs/bench/. BENCH_SUITE_COUNT passes (3 by default).
+BENCH_SUITE = $(filter-out bench/ring bench/peers/%,$(BENCHES))
+BENCH_SUITE_COUNT ?= 3
+bench-suite: $(BENCH_SUITE)
+	$(SHELL) $(top_srcdir)/bench/suite.sh -count $(BENCH_SUITE_COUNT) \
+		-benchtime $(BENCH_TIME) -cpu $(BENCH_CPU) \
+		-deadline $(BENCH_DEADLINE) -quiet $(BENCH_QUIET) -go '$(GO)' \
+		-srcdir $(top_srcdir) -out docs/bench/suite.md -plots docs/bench \
+		$(BENCH_SUITE)
+bench-compare: bench-suite
+PHONY_TARGETS += bench-suite
+EXTRA_DIST += bench/suite.sh bench/targets.txt
+CLEANFILES += docs/bench/suite.md
+clean-local-bench-suite:
+	-rm -f docs/bench/*.svg docs/bench/*.png docs/bench/*.dat
+clean-local: clean-local-bench-suite
+PHONY_TARGETS += clean-local-bench-suite
