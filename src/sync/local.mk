@@ -41,3 +41,7 @@ BENCHES += bench/sync_map
 bench_sync_map_SOURCES = bench/sync_map.c
 bench_sync_map_LDADD = $(BENCH_LDADD)
 EXTRA_DIST += bench/go/map_test.go
+
+STRESS_TESTS += stress/sync_pool
+stress_sync_pool_SOURCES = stress/sync_pool.c
+stress_sync_pool_LDADD = $(API_LDADD)
