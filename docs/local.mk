@@ -10,4 +10,4 @@ demo: docs/examples/demo$(EXEEXT)
 
 EXTRA_DIST += docs/HACKING.md docs/go-map.md docs/bench.md \
 	docs/design/scheduler.md docs/design/context.md \
-	docs/design/channels.md
+	docs/design/channels.md docs/design/sync.md
