@@ -523,15 +523,24 @@ next_runnable(int kind)
 		if (t != NULL)
 			return t;
 		int64_t when = -1;
-		for (t = sim.live; t != NULL; t = t->next)
-			if (t->state == T_WAIT && t->deadline >= 0 &&
-			    (when < 0 || t->deadline < when))
+		bool waiting_real = false; /* a non-daemon has a deadline */
+		for (t = sim.live; t != NULL; t = t->next) {
+			if (t->state != T_WAIT || t->deadline < 0)
+				continue;
+			if (when < 0 || t->deadline < when)
 				when = t->deadline;
+			if (!is_daemon(t))
+				waiting_real = true;
+		}
 		if (when < 0)
 			sim_fail("every simulated thread is blocked for good "
 				 "(the program hangs)");
 		if (when > sim.now)
 			sim.now = when;
+		/* A real thread's deadline (a timer M, a long sleep) is
+		 * progress to come; sysmon's ticks alone are not. */
+		if (waiting_real)
+			sim.last_progress = sim.now;
 		if (sim.now - sim.last_progress > QUIET_LIMIT_NS)
 			sim_fail("only daemon threads ran for a minute of "
 				 "virtual time (the program hangs)");

@@ -379,6 +379,17 @@ prog_timers(void *arg)
 	return t.bad;
 }
 
+/* Two virtual minutes asleep, with only sysmon ticking meanwhile: a
+ * long sleep, not a hang. */
+static int
+prog_long_sleep(void *arg)
+{
+	(void)arg;
+	int64_t start = goc_now();
+	goc_sleep((int64_t)120 * 1000 * 1000 * 1000);
+	return goc_now() - start >= (int64_t)120 * 1000 * 1000 * 1000 ? 0 : 1;
+}
+
 /* Never finishes: main waits for a value nobody sends. */
 static int
 prog_deadlock(void *arg)
@@ -583,4 +594,50 @@ GOC_TEST(deadlock_reported)
 		run_seed(prog_deadlock, seed, 0, true, &o2);
 		expect_str_eq(o.err, o2.err);
 	}
+}
+
+GOC_TEST(long_sleep_is_not_a_hang)
+{
+	struct outcome o;
+
+	for (uint64_t seed = 1; seed <= 5; seed++) {
+		run_seed(prog_long_sleep, seed, 0, false, &o);
+		expect_true(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0);
+	}
+}
+
+/* A real process would hang here silently (a thread outside goc_run
+ * waits for a value nobody sends, so Go's deadlock check does not
+ * apply); the simulation says so and names the seed. */
+GOC_TEST(hang_reported)
+{
+	int err[2];
+	char buf[4096];
+	size_t n = 0;
+	ssize_t r;
+	int status;
+
+	require_int_eq(pipe(err), 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(err[0]);
+		dup2(err[1], 2);
+		goc__sim_restart_seed(7);
+		goc_chan_t *c = goc_chan_make(sizeof(int), 0);
+		int v;
+		goc_chan_recv(c, &v);
+		exit(0);
+	}
+	close(err[1]);
+	while ((r = read(err[0], buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = 0;
+	close(err[0]);
+	waitpid(pid, &status, 0);
+	expect_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	if (strstr(buf, "(the program hangs)") == NULL ||
+	    strstr(buf, "sim: seed=7") == NULL)
+		goc_test_fail("stderr: %s", buf);
 }
