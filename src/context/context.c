@@ -587,22 +587,38 @@ find_cause(goc_ctx_t *ctx, struct cause **msg)
 	return cc->cause_code;
 }
 
-/* Registers c in p, or cancels c now if p is cancelled (propagateCancel
- * with a library parent). Lock order: p->mu, then c->mu. */
+/* Cancels c, new and not yet visible to any other thread, so without
+ * its lock: nothing is linked under it and no timer is armed. */
+static void
+cancel_new(struct cancel_ctx *c, int err, int code, struct cause *cause)
+{
+	struct cancel_ctx *unref = NULL;
+	mark(c, err, code, cause);
+	finish(c, &unref);
+}
+
+/* Registers c (new, unpublished) in p, or cancels c now if p is
+ * cancelled (propagateCancel with a library parent). */
 static void
 register_in(struct cancel_ctx *p, struct cancel_ctx *c)
 {
+	/*
+	 * Acquire: pairs with the final release store in mark(). A final
+	 * error means p's cause is immutable, so a parent that is already
+	 * done needs no lock (Go's early select on parent.Done()).
+	 */
+	int32_t s = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+	if (s < 0) {
+		cancel_new(c, s, p->cause_code, p->cause);
+		return;
+	}
 	goc_mutex_lock(&p->mu);
 	/* Relaxed: under p->mu; cancelled means final (mark() stores both
 	 * states inside one critical section). */
-	int32_t s = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+	s = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
 	if (s != 0) {
-		struct cancel_ctx *unref = NULL;
-		/* c is new: nothing is linked under it and no timer armed,
-		 * so nothing lands on unref. */
-		cancel_walk(c, s, p->cause_code, p->cause, &unref);
+		cancel_new(c, s, p->cause_code, p->cause);
 		goc_mutex_unlock(&p->mu);
-		run_unrefs(unref);
 		return;
 	}
 	c->registrar = p;
