@@ -68,3 +68,4 @@ clean-local-bench-suite:
 	-rm -f docs/bench/*.svg docs/bench/*.png docs/bench/*.dat
 clean-local: clean-local-bench-suite
 PHONY_TARGETS += clean-local-bench-suite
+include bench/workloads/local.mk
