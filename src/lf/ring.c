@@ -21,19 +21,19 @@
  * filled spins a bounded number of times, then moves on.
  *
  * Two forms, chosen at compile time:
- *  - SCQP, where the host has a double-width CAS (x86_64 cmpxchg16b,
- *    aarch64 CASP or LDAXP/STLXP): one ring whose entries are {tag,
- *    pointer} pairs, so a push is one CAS of tail and one double-width
- *    CAS of its entry, a pop one fetch-and-add of head and one
- *    double-width CAS (4 locked read-modify-writes per item moved). The
- *    at-most-n precondition comes from the push checking tail - head < n
- *    before it takes a ticket with a CAS of tail (see the invariants).
- *  - SCQD elsewhere (riscv64, or -DGOC_RING_SCQD): two rings of 64-bit
- *    indices over an array of n data slots, the free ring (fq) starting
- *    with every index, the allocated ring (aq) empty;
+ *  - SCQD, the default: two rings of 64-bit indices over an array of n
+ *    data slots, the free ring (fq) starting with every index, the
+ *    allocated ring (aq) empty;
  *      push(v): i = fq.dequeue() (none: full); data[i] = v; aq.enqueue(i)
  *      pop():   i = aq.dequeue() (none: empty); v = data[i]; fq.enqueue(i)
  *    (8 locked read-modify-writes per item moved).
+ *  - SCQP, opt-in with -DGOC_RING_SCQP where the host has a double-width
+ *    CAS (x86_64 cmpxchg16b, aarch64 CASP or LDAXP/STLXP): one ring whose
+ *    entries are {tag, pointer} pairs, so a push is one CAS of tail and
+ *    one double-width CAS of its entry, a pop one fetch-and-add of head
+ *    and one double-width CAS (4 locked read-modify-writes per item). It
+ *    is not the default because its "full" is not exact: see the note at
+ *    its invariants.
  *
  * Empty rings. A dequeue that finds nothing decrements threshold; every
  * successful enqueue resets it to 3n - 1, which bounds the failed
@@ -162,12 +162,20 @@ ring_alloc(size_t size)
  *  - tail - head <= n whenever tail > head: a push takes ticket t with a
  *    CAS of tail from t to t + 1 only after reading a head h (head_hint
  *    or head itself, never above head) with t - h < n. The tickets in
- *    [head, tail) are what the ring holds: values in, pushes in progress
- *    and, transiently, tickets a push gave up on (one per cell that a pop
- *    in progress still occupies). So at most n values wait for tickets
- *    not yet taken: SCQ's precondition, which SCQD gets from its free
- *    ring, and the "full" of ring.h (capacity values, counting the slots
- *    of operations in progress).
+ *    [head, tail) are values in, pushes in progress, and tickets a push
+ *    gave up on because the cell still held an older cycle's value (its
+ *    pop stalled between taking its ticket and emptying the cell). So at
+ *    most n values wait for tickets not yet taken: SCQ's precondition,
+ *    which SCQD gets from its free ring.
+ *
+ * KNOWN FLAW, why SCQP is opt-in: a ticket given up on stays in
+ * [head, tail) after the stalled pop has finished, until a pop passes it,
+ * so "tail - head >= n" can report full while the ring holds fewer than
+ * n values and no operation is in progress: not the "full" ring.h
+ * promises. stress/ring_lin (cap 1 and 2, TSan) finds such histories in
+ * about one run in six. Making "full" exact without a shared counter
+ * (which costs what SCQD costs) is the open problem; docs/bench.md has
+ * the measurements.
  *  - The pointer of a cell whose tag is full for cycle c was written by
  *    the push of c's ticket in the same cas2 as the tag and stays until
  *    the pop of that ticket empties the cell (tag and pointer together,
@@ -188,6 +196,11 @@ ring_alloc(size_t size)
 
 /* Cells per 64-byte hardware line: the run of tickets kept together. */
 #define RING_GROUP 4
+
+/* A push that finds the ring within 1/RING_FULL_FRACTION of full pauses
+ * RING_BACKOFF times (room()). */
+#define RING_FULL_FRACTION 16
+#define RING_BACKOFF       32
 
 /* Cells per padding unit. */
 #define CELLS_PER_LINE (GOC_CACHELINE / sizeof(union cell))
@@ -432,36 +445,39 @@ scqp_pop(struct scqp *q, void **v)
 }
 
 /*
- * room tells whether a push may take ticket t: true only if at some moment
- * during the call head > t - n (so tail - head < n once tail is t + 1).
- * The cell of ticket t - n says so without touching head's line, which the
- * pops write: once its tag is of cycle(t - n) and empty, or of a later
- * cycle, the pop of ticket t - n (or of a later one) has taken its ticket.
- * Pushes still in flight, tickets given up on and a full ring fall back
- * to head_hint and then to head itself.
+ * room tells whether a push may take ticket t: true only if head > t - n
+ * at some moment during the call (so tail - head <= n once tail is t + 1),
+ * false when tail - head >= n (full). head is the pops' line (each pop's
+ * fetch-and-add writes it): a push reads it only when head_hint, a lower
+ * bound on the pushes' own line, no longer shows room.
  */
 static inline bool
 room(struct scqp *q, uint64_t t)
 {
-	uint64_t tn = t - q->cap, tc = cycle_tag(q, tn);
-	/* Acquire: the pop that emptied or closed the cell had taken its
-	 * ticket from head before its cas2 (a full barrier). */
-	uint64_t e = __atomic_load_n(&cell_of(q, tn)->h.tag, __ATOMIC_ACQUIRE);
-	uint64_t ec = e | q->low;
-
-	if (ec == tc ? (e & TAG_EMPTY) != 0 : before(tc, ec))
-		return true;
-	/* Relaxed: a lower bound of head; only "full" is checked again
-	 * against head itself. */
+	int64_t n = (int64_t)q->cap;
+	/* Relaxed: any value head had is at most head; "full" is only ever
+	 * decided on head itself. */
 	uint64_t h = __atomic_load_n(&q->head_hint, __ATOMIC_RELAXED);
-	if ((int64_t)(t - h) < (int64_t)q->cap)
+
+	if ((int64_t)(t - h) < n)
 		return true;
 	/* seq_cst: compared with tail, which the caller read before. */
 	h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
-	if ((int64_t)(t - h) >= (int64_t)q->cap)
+	if ((int64_t)(t - h) >= n)
 		return false; /* tail - head >= n: full */
-	/* Relaxed: any value head had is a lower bound. */
+	/* Relaxed: a lower bound of head, as above. */
 	__atomic_store_n(&q->head_hint, h, __ATOMIC_RELAXED);
+	/*
+	 * Nearly full: from here on every push reads head, taking the line
+	 * from the pops and stalling their next fetch-and-add. Back off a
+	 * little, so that the pops free a run of slots between two reads
+	 * instead of one (docs/bench.md, Ring1P1C: with one producer faster
+	 * than its consumer this halves the time per item). Only pushes
+	 * into a nearly full ring pay it, and nobody waits for them.
+	 */
+	if ((int64_t)(t - h) > n - n / RING_FULL_FRACTION)
+		for (unsigned i = 0; i < RING_BACKOFF; i++)
+			goc_arch_pause();
 	return true;
 }
 
