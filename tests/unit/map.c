@@ -10,6 +10,7 @@
  * shared keys.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -640,4 +641,71 @@ GOC_TEST(map_concurrent)
 	}
 	goc_map_release(c->m);
 	free(c);
+}
+
+/* ---- memory model ----------------------------------------------------- */
+
+/*
+ * Go's memory model for Map: a write operation is synchronized before
+ * any read operation that observes its effect. Plain payloads handed
+ * over through store, load_or_store and swap; the TSan build checks the
+ * edges (a goroutine writer, a foreign-thread writer).
+ */
+struct mm {
+	goc_map_t *m;
+	long payload[3];
+};
+
+static void
+mm_writer(void *arg)
+{
+	struct mm *s = arg;
+
+	s->payload[0] = 42;
+	goc_map_store(s->m, K(0), &s->payload[0]);
+	s->payload[1] = 43;
+	goc_map_load_or_store(s->m, K(1), &s->payload[1], NULL);
+}
+
+static void *
+mm_thread(void *arg)
+{
+	struct mm *s = arg;
+
+	s->payload[2] = 44;
+	goc_map_swap(s->m, K(2), &s->payload[2], NULL);
+	return NULL;
+}
+
+static int
+mm_main(void *arg)
+{
+	struct mm *s = arg;
+	pthread_t th;
+
+	goc_go(mm_writer, s);
+	require_int_eq(pthread_create(&th, NULL, mm_thread, s), 0);
+	for (int k = 0; k < 3; k++) {
+		void *v;
+		while (!goc_map_load(s->m, K(k), &v))
+			goc_yield();
+		expect_int_eq(*(long *)v, 42 + k);
+	}
+	pthread_join(th, NULL);
+	return 0;
+}
+
+GOC_TEST(map_write_happens_before_read)
+{
+	for (int i = 0; i < 20; i++) {
+		struct mm *s = calloc(1, sizeof(*s));
+		require_true(s != NULL);
+		s->m = goc_map_new(&goc_map_type_int);
+		require_true(s->m != NULL);
+		int old = goc_maxprocs(2);
+		expect_int_eq(goc_run(mm_main, s), 0);
+		goc_maxprocs(old);
+		goc_map_release(s->m);
+		free(s);
+	}
 }
