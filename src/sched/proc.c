@@ -318,9 +318,7 @@ schedule(struct goc_m *m)
 			goc__unlock(&s->lock);
 			goc__notesleep(&m->park);
 			goc__noteclear(&m->park);
-			goc__lock(&s->lock);
-			s->nmidlelocked--;
-			goc__unlock(&s->lock);
+			/* Our waker took us off nmidlelocked (below). */
 			goc__acquirep(m, m->nextp);
 			m->nextp = NULL;
 			gp = lg;
@@ -365,6 +363,15 @@ schedule(struct goc_m *m)
 				/* Hand our P to the G's own M and sleep. */
 				struct goc_m *lm = gp->lockedm;
 				struct goc_p *mine = goc__releasep(m);
+				/*
+				 * Go's startlockedm: lm counts as running
+				 * before it is woken, so that checkdead in our
+				 * stopm cannot find no M running while lm has
+				 * yet to wake (a false "deadlock!").
+				 */
+				goc__lock(&s->lock);
+				s->nmidlelocked--;
+				goc__unlock(&s->lock);
 				lm->nextp = mine;
 				goc__notewakeup(&lm->park);
 				stopm_from_schedule(m);
