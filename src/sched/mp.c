@@ -9,8 +9,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "goconc/sched.h"
 #include "os/os.h"
@@ -205,7 +207,22 @@ newm(struct goc_p *pp, bool spinning)
 	int rc = goc_os_thread_start(&m->thread, goc__mstart, m, 256 * 1024,
 				     true);
 	if (rc != 0)
-		goc_fatal("newosproc: thread exhaustion");
+		goc__newosproc_failed(m->id + 1, rc);
+}
+
+/* Go's newosproc failure report (os_linux.go), word for word. */
+void
+goc__newosproc_failed(int32_t mcount, int err)
+{
+	fprintf(stderr,
+		"runtime: failed to create new OS thread (have %d already; "
+		"errno=%d)\n",
+		(int)mcount, err);
+	if (err == EAGAIN)
+		fputs("runtime: may need to increase max user processes "
+		      "(ulimit -u)\n",
+		      stderr);
+	goc_fatal("newosproc");
 }
 
 /*

@@ -68,6 +68,8 @@ void goc__pdestroy(struct goc_p *pp);          /* sched.lock not held */
 struct goc_m *goc__mget(void);                 /* sched.lock held */
 GOC_NORETURN void goc__mexit(struct goc_m *m); /* the M's thread ends */
 void goc__resetspinning(struct goc_m *m);
+/* A thread could not be started: Go's report, then "newosproc". */
+GOC_NORETURN void goc__newosproc_failed(int32_t mcount, int err);
 
 /* newproc.c */
 void goc__gfree_push_locked(struct goc_g *gp); /* gflock held */

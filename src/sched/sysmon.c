@@ -28,6 +28,7 @@
 #include "goconc/sched.h"
 #include "internal/panic.h"
 #include "os/os.h"
+#include "sched/proc.h"
 #include "sched/runtime2.h"
 
 #define SYSMON_MIN_US    20
@@ -216,8 +217,9 @@ goc__sysmon_start(void)
 {
 	parse_debug();
 	goc__noteclear(&sysmon_stop_note);
-	if (goc_os_thread_start(&sysmon_thread, sysmon, NULL, 0, false) != 0)
-		goc_fatal("newosproc: thread exhaustion");
+	int rc = goc_os_thread_start(&sysmon_thread, sysmon, NULL, 0, false);
+	if (rc != 0)
+		goc__newosproc_failed(1, rc);
 	sysmon_running = true;
 }
 
