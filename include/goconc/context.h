@@ -210,7 +210,9 @@ GOC_API int goc_sleep_ctx(goc_ctx_t *ctx, int64_t d);
  * library context found through parent when the custom context's done
  * channel is that context's (nothing to watch); otherwise one goroutine
  * per child waits on both done channels, as Go's propagateCancel does for
- * foreign parents. free(impl) runs when the last reference goes.
+ * foreign parents, unless the custom context provides after_func and
+ * after_stop (Go 1.21's afterFuncer). free(impl) runs when the last
+ * reference goes.
  */
 typedef struct goc_ctx_ops {
 	goc_chan_t *(*done)(void *impl);
@@ -218,6 +220,19 @@ typedef struct goc_ctx_ops {
 	bool (*deadline)(void *impl, int64_t *deadline);
 	bool (*value)(void *impl, const void *key, void **val);
 	void (*free)(void *impl);
+	/*
+	 * Optional, both or neither (Go 1.21's AfterFunc method): after_func
+	 * arranges for fn(arg) to be called once impl is done (at once, even
+	 * before it returns, if it already is), stores a handle and returns
+	 * true, or false if it could not (the child's constructor then
+	 * returns NULL). after_stop undoes one arrangement: true if fn will
+	 * not be called. The library calls after_stop at most once per
+	 * handle, possibly while fn runs (it must then return false). With
+	 * them, children of this context need no watcher goroutine.
+	 */
+	bool (*after_func)(void *impl, void (*fn)(void *), void *arg,
+			   void **handle);
+	bool (*after_stop)(void *impl, void *handle);
 } goc_ctx_ops_t;
 
 GOC_API goc_ctx_t *goc_ctx_custom(goc_ctx_t *parent, const goc_ctx_ops_t *ops,

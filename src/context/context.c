@@ -108,6 +108,9 @@ struct cancel_ctx {
 	bool strong;                    /* (immutable) the link holds a ref */
 	struct cancel_ctx *up;          /* (walk) node whose mu we came from */
 	struct cancel_ctx *unref_next;  /* (walk) deferred release list */
+	/* (atomic; set before publication, then claimed once by exchange)
+	 * the registration in a custom parent's after_func, or NULL */
+	struct watcher *hook;
 };
 
 struct timer_ctx {
@@ -144,6 +147,7 @@ cancellable(const struct goc_context *c)
 static void cancel_full(struct cancel_ctx *c, bool remove, int err, int code,
 			struct cause *cause);
 static void expire(void *arg);
+static void hook_stop(struct cancel_ctx *c);
 static bool owns_done(goc_chan_t *d);
 
 /* ---- reference counts ------------------------------------------------ */
@@ -515,6 +519,7 @@ remove_from_parent(struct cancel_ctx *c)
 	struct cancel_ctx *p = c->registrar;
 	bool drop = false;
 
+	hook_stop(c);
 	if (p == NULL)
 		return;
 	goc_mutex_lock(&p->mu);
@@ -650,9 +655,14 @@ cancel_from(struct cancel_ctx *child, goc_ctx_t *parent)
 	cancel_full(child, false, err, code, msg);
 }
 
+/* A child's tie to a custom parent: a watcher goroutine's state, or an
+ * after_func registration (then refcounted by its two claimants). */
 struct watcher {
 	goc_ctx_t *parent;
 	struct cancel_ctx *child;
+	struct custom_ctx *cu; /* the custom context registered with */
+	void *handle;          /* its after_func handle */
+	uint32_t refs;         /* (atomic) */
 };
 
 /* propagateCancel's goroutine for a foreign parent. */
@@ -670,6 +680,80 @@ watch(void *arg)
 	goc_ctx_release(w->parent);
 	goc_ctx_release(&w->child->base);
 	free(w);
+}
+
+static void
+watcher_put(struct watcher *w, uint32_t n)
+{
+	/* Acq_rel: every claimant's use happens before the free. */
+	if (__atomic_sub_fetch(&w->refs, n, __ATOMIC_ACQ_REL) != 0)
+		return;
+	goc_ctx_release(w->parent);
+	goc_ctx_release(&w->child->base);
+	free(w);
+}
+
+/*
+ * The custom parent is done (called by its after_func machinery, Go's
+ * stopCtx path): cancel the child. Whoever takes child->hook first
+ * answers for the registration: if it is us, no after_stop will come.
+ */
+static void
+hook_fire(void *arg)
+{
+	struct watcher *w = arg;
+
+	cancel_from(w->child, w->parent);
+	/* Acq_rel: decides against the exchange in hook_stop(). */
+	struct watcher *mine =
+		__atomic_exchange_n(&w->child->hook, NULL, __ATOMIC_ACQ_REL);
+	watcher_put(w, mine != NULL ? 2 : 1);
+}
+
+/* The child leaves its parent (removeChild on a stopCtx): stop the
+ * after_func registration; if that prevented the call, no fire comes. */
+static void
+hook_stop(struct cancel_ctx *c)
+{
+	/* Relaxed: set before c was published; only cleared since. */
+	if (__atomic_load_n(&c->hook, __ATOMIC_RELAXED) == NULL)
+		return;
+	/* Acq_rel: decides against the exchange in hook_fire(). */
+	struct watcher *w =
+		__atomic_exchange_n(&c->hook, NULL, __ATOMIC_ACQ_REL);
+	if (w == NULL)
+		return;
+	bool stopped = w->cu->ops->after_stop(w->cu->impl, w->handle);
+	watcher_put(w, stopped ? 2 : 1);
+}
+
+/* Go 1.21's afterFuncer parent: no goroutine, a registration. Three
+ * references while we set it up: ours, the firing's, the stop's. */
+static int
+hook_custom(struct cancel_ctx *c, goc_ctx_t *parent, struct custom_ctx *cu)
+{
+	struct watcher *w = malloc(sizeof(*w));
+	if (w == NULL)
+		return GOC_ENOMEM;
+	w->parent = goc_ctx_retain(parent);
+	w->child = c;
+	goc_ctx_retain(&c->base);
+	w->cu = cu;
+	w->handle = NULL;
+	w->refs = 3;
+	/* Relaxed: c is not yet visible to anyone else; set first, since
+	 * the custom context may call hook_fire before after_func returns. */
+	__atomic_store_n(&c->hook, w, __ATOMIC_RELAXED);
+	if (!cu->ops->after_func(cu->impl, hook_fire, w, &w->handle)) {
+		__atomic_store_n(&c->hook, NULL, __ATOMIC_RELAXED);
+		goc_ctx_release(parent);
+		/* Not the last reference: the caller holds one. */
+		__atomic_sub_fetch(&c->base.refs, 1, __ATOMIC_RELAXED);
+		free(w);
+		return GOC_ENOMEM;
+	}
+	watcher_put(w, 1);
+	return 0;
 }
 
 static int
@@ -690,6 +774,9 @@ propagate_custom(struct cancel_ctx *c, goc_ctx_t *parent,
 		register_in(p, c);
 		return 0;
 	}
+	struct custom_ctx *cu = (struct custom_ctx *)custom;
+	if (cu->ops->after_func != NULL && cu->ops->after_stop != NULL)
+		return hook_custom(c, parent, cu);
 	struct watcher *w = malloc(sizeof(*w));
 	if (w == NULL)
 		return GOC_ENOMEM;

@@ -1122,8 +1122,13 @@ mine_free(void *impl)
 	((struct mine *)impl)->freed = 1;
 }
 
-static const goc_ctx_ops_t mine_ops = {mine_done, mine_err, mine_deadline,
-				       mine_value, mine_free};
+static const goc_ctx_ops_t mine_ops = {
+	.done = mine_done,
+	.err = mine_err,
+	.deadline = mine_deadline,
+	.value = mine_value,
+	.free = mine_free,
+};
 
 static void
 mine_cancel(struct mine *m)
@@ -1213,6 +1218,152 @@ custom_main(void *arg)
 GOC_TEST(custom_context)
 {
 	expect_int_eq(run(custom_main), 0);
+}
+
+/* A foreign context that offers AfterFunc (Go 1.21's afterFuncer, as in
+ * Go's TestCustomContextGoroutines' afterFuncContext): a list of
+ * callbacks run by its own cancel. */
+enum { HOOKS = 8 };
+
+struct hooker {
+	goc_mutex_t mu;
+	goc_chan_t *done;
+	int err;
+	void (*fn[HOOKS])(void *); /* (mu) */
+	void *arg[HOOKS];          /* (mu) */
+	int registered, stops, stopped;
+};
+
+static goc_chan_t *
+hooker_done(void *impl)
+{
+	return ((struct hooker *)impl)->done;
+}
+
+static int
+hooker_err(void *impl)
+{
+	return load(&((struct hooker *)impl)->err);
+}
+
+static bool
+hooker_after(void *impl, void (*fn)(void *), void *arg, void **handle)
+{
+	struct hooker *h = impl;
+	goc_mutex_lock(&h->mu);
+	bool done = h->err != 0;
+	int slot = -1;
+	for (int i = 0; i < HOOKS && !done; i++) {
+		if (h->fn[i] == NULL) {
+			h->fn[i] = fn;
+			h->arg[i] = arg;
+			slot = i;
+			break;
+		}
+	}
+	h->registered++;
+	goc_mutex_unlock(&h->mu);
+	if (done) {
+		fn(arg); /* already done: at once */
+		*handle = NULL;
+		return true;
+	}
+	*handle = (void *)(intptr_t)(slot + 1);
+	return slot >= 0;
+}
+
+static bool
+hooker_stop(void *impl, void *handle)
+{
+	struct hooker *h = impl;
+	int slot = (int)(intptr_t)handle - 1;
+	bool stopped = false;
+	goc_mutex_lock(&h->mu);
+	h->stops++;
+	if (slot >= 0 && h->fn[slot] != NULL) {
+		h->fn[slot] = NULL;
+		h->stopped++;
+		stopped = true;
+	}
+	goc_mutex_unlock(&h->mu);
+	return stopped;
+}
+
+static void
+hooker_cancel(struct hooker *h)
+{
+	void (*fn[HOOKS])(void *);
+	void *arg[HOOKS];
+	goc_mutex_lock(&h->mu);
+	__atomic_store_n(&h->err, GOC_ECANCELED, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < HOOKS; i++) {
+		fn[i] = h->fn[i];
+		arg[i] = h->arg[i];
+		h->fn[i] = NULL;
+	}
+	goc_mutex_unlock(&h->mu);
+	goc_chan_close(h->done);
+	for (int i = 0; i < HOOKS; i++)
+		if (fn[i] != NULL)
+			fn[i](arg[i]);
+}
+
+static const goc_ctx_ops_t hooker_ops = {
+	.done = hooker_done,
+	.err = hooker_err,
+	.after_func = hooker_after,
+	.after_stop = hooker_stop,
+};
+
+static int
+custom_after_main(void *arg)
+{
+	(void)arg;
+	int base = goc_num_goroutine();
+	struct hooker h = {0};
+	h.done = goc_chan_make(0, 0);
+	goc_ctx_t *f = goc_ctx_custom(NULL, &hooker_ops, &h);
+
+	/* A child cancelled first stops its registration. */
+	goc_ctx_t *c = goc_ctx_with_cancel(f);
+	expect_int_eq(h.registered, 1);
+	expect_int_eq(goc_num_goroutine(), base);
+	goc_ctx_cancel(c);
+	expect_int_eq(h.stops, 1);
+	expect_int_eq(h.stopped, 1);
+	goc_ctx_release(c);
+
+	/* Released without cancel: the registration keeps it until the
+	 * custom context is done, like a watcher would. */
+	c = goc_ctx_with_timeout(f, 3600 * GOC_SECOND);
+	goc_ctx_t *gc = goc_ctx_with_cancel(c);
+	goc_ctx_t *c2 = goc_ctx_with_cancel(f);
+	expect_int_eq(h.registered, 3);
+	expect_int_eq(goc_num_goroutine(), base);
+	goc_ctx_release(c2);
+	hooker_cancel(&h);
+	expect_int_eq(goc_ctx_err(c), GOC_ECANCELED);
+	expect_int_eq(goc_ctx_err(gc), GOC_ECANCELED);
+	expect_int_eq(goc_ctx_cause(gc, NULL), GOC_ECANCELED);
+	/* Cancelled through the hook: no stop is needed or made. */
+	goc_ctx_cancel(c);
+	expect_int_eq(h.stops, 1);
+
+	/* Registering with a context already done cancels at once. */
+	goc_ctx_t *late = goc_ctx_with_cancel(f);
+	expect_int_eq(goc_ctx_err(late), GOC_ECANCELED);
+	expect_int_eq(goc_num_goroutine(), base);
+	goc_ctx_release(late);
+	goc_ctx_release(gc);
+	goc_ctx_release(c);
+	goc_ctx_release(f);
+	goc_chan_release(h.done);
+	return 0;
+}
+
+GOC_TEST(custom_context_after_func)
+{
+	expect_int_eq(run(custom_after_main), 0);
 }
 
 /* ---- blocking with a context ------------------------------------------ */
