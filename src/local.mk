@@ -28,6 +28,15 @@ libgoconc_la_SOURCES =
 nodist_EXTRA_libgoconc_la_SOURCES = src/rt/dummy.c
 libgoconc_la_LIBADD = libgoconc_internal.la $(CK_LIBS) -lpthread
 libgoconc_la_LDFLAGS = -version-info $(GOC_LT_VERSION) $(GOC_SAN_CFLAGS)
+# Fault injection (--enable-faults, src/rt/fault.h): the shared library's
+# own calls to these go through src/rt/fault.c's __wrap_ functions.
+noinst_HEADERS += src/rt/fault.h
+if ENABLE_FAULTS
+libgoconc_internal_la_SOURCES += src/rt/fault.c
+libgoconc_la_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
+	-Wl,--wrap=posix_memalign,--wrap=strdup,--wrap=mmap,--wrap=mprotect \
+	-Wl,--wrap=pthread_create
+endif
 
 include src/lf/local.mk
 include src/sched/local.mk

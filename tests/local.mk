@@ -60,3 +60,4 @@ TESTS += $(UNIT_TESTS) $(API_TESTS) $(DEATH_TESTS) $(STRESS_TESTS) \
 	$(FUZZ_REPLAY_TESTS)
 EXTRA_DIST += tests/run-test
 include tests/hb-audit.mk
+include tests/fault/local.mk

@@ -20,6 +20,7 @@
 
 #include "goconc/common.h"
 #include "os/os.h"
+#include "rt/fault.h"
 
 #ifndef GOC_SIM /* src/sim/sim.c simulates these */
 int64_t
@@ -41,6 +42,9 @@ goc_os_futex_wait(uint32_t *addr, uint32_t val, int64_t timeout_ns)
 		ts.tv_nsec = timeout_ns % 1000000000;
 		tsp = &ts;
 	}
+	/* Fault-injection builds: a spurious wake-up, which callers allow. */
+	if (goc__fault_hit(GOC_FAULT_FUTEX))
+		return 0;
 	/* A relative timeout: FUTEX_WAIT measures it on CLOCK_MONOTONIC. */
 	long r =
 		syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
