@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * context torture: rounds of random trees (cancel, deadline, value,
- * without_cancel nodes and after-funcs; some deadlines fire during the
- * round) attacked at once by goroutines on 1-4 Ps and a foreign thread,
- * for GOC_STRESS_SECONDS (1 s in make check; `make stress
+ * without_cancel and wrapping custom nodes, and after-funcs; some deadlines
+ * fire during the round) attacked at once by goroutines on 1-4 Ps and a foreign
+ * thread, for GOC_STRESS_SECONDS (1 s in make check; `make stress
  * STRESS_SECONDS=N`). Each worker holds references to a random view of
  * the tree, cancels nodes of it, creates and drops short-lived children,
  * stops after-funcs and, at a random moment, drops the creation
@@ -27,6 +27,10 @@
 #include "../tests/harness.h"
 
 enum kind { CANCEL, TIMER, VALUE, WITHOUT };
+
+/* A custom context that only wraps its parent (Go's otherContext): its
+ * children register in the library context below it. */
+static const goc_ctx_ops_t wrap_ops = {0};
 
 struct node {
 	goc_ctx_t *ctx;
@@ -255,9 +259,12 @@ one_round(struct run_arg *ra)
 						      (int64_t)(next(&s) % 3000)
 					    : 3600 * GOC_SECOND;
 			r.n[i].ctx = goc_ctx_with_timeout(pc, d);
-		} else if (what < 19) {
+		} else if (what < 18) {
 			r.n[i].kind = VALUE;
 			r.n[i].ctx = goc_ctx_with_value(pc, &r.n[i], &r.n[i]);
+		} else if (what < 19) {
+			r.n[i].kind = VALUE; /* as transparent as a value */
+			r.n[i].ctx = goc_ctx_custom(pc, &wrap_ops, NULL);
 		} else {
 			r.n[i].kind = WITHOUT;
 			r.n[i].ctx = goc_ctx_without_cancel(pc);
