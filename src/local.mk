@@ -22,6 +22,10 @@ noinst_HEADERS += \
 if ENABLE_RACE
 libgoconc_internal_la_SOURCES += src/rt/race.c
 endif
+# Chaos: yields and stalls at the decision points (--enable-chaos).
+if ENABLE_CHAOS
+libgoconc_internal_la_SOURCES += src/rt/chaos.c
+endif
 
 lib_LTLIBRARIES += libgoconc.la
 libgoconc_la_SOURCES =

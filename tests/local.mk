@@ -48,6 +48,24 @@ if ENABLE_RACE
 check_PROGRAMS += $(RACE_TESTS)
 TESTS += $(RACE_TESTS)
 endif
+# The chaos build (--enable-chaos): make check-chaos runs the torture
+# suite and the blocking-primitive tests with GOCONC_CHAOS set (seed 1
+# unless given), 4 Ps, pinned to one CPU (GOC_TEST_WRAPPER).
+tests_unit_chaos_SOURCES = tests/unit/chaos.c
+CHAOS_TESTS = tests/unit/chaos $(STRESS_TESTS) tests/api/chan tests/api/select \
+	tests/api/sync tests/api/sched tests/api/timer tests/api/context
+if ENABLE_CHAOS
+check_PROGRAMS += tests/unit/chaos
+TESTS += tests/unit/chaos
+endif
+GOC_CHAOS_SEED ?= 1
+check-chaos:
+	$(MAKE) $(AM_MAKEFLAGS) $(check_PROGRAMS)
+	GOCONC_CHAOS=$(GOC_CHAOS_SEED) GOCONC_MAXPROCS=4 \
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(CHAOS_TESTS)' \
+		GOC_TEST_WRAPPER='taskset -c 0 $(GOC_TEST_WRAPPER)'
+PHONY_TARGETS += check-chaos
+
 # make check-race: just the race suite (a race build's other tests check
 # the library's own edges too, but do not speak for Go's Race* cases).
 check-race:

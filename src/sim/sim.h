@@ -89,7 +89,22 @@ int goc__sim_threads(void);
 /* Prints the replay line to stderr. */
 void goc__sim_print_replay(void);
 
-#else /* !GOC_SIM */
+#elif defined(GOC_CHAOS)
+
+/*
+ * The chaos build (configure --enable-chaos; src/rt/chaos.c): real
+ * threads, and with GOCONC_CHAOS=seed set every decision point may yield
+ * the CPU or stall for a few microseconds, at random, so that rare
+ * interleavings turn up in real-thread torture runs.
+ */
+void goc__chaos_point(int spin);
+/* Points perturbed so far in this process (for tests). */
+uint64_t goc__chaos_perturbed(void);
+
+#define GOC_SIM_POINT() goc__chaos_point(0)
+#define GOC_SIM_SPIN()  goc__chaos_point(1)
+
+#else /* neither */
 
 #define GOC_SIM_POINT() ((void)0)
 #define GOC_SIM_SPIN()  ((void)0)
