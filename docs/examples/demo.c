@@ -4,7 +4,8 @@
  * with every subsystem. Today: typed atomics with Go's seq_cst default,
  * the atomic value box, the lock-free MPMC ring carrying work between
  * threads (exactly-once delivery checked at the end), a million
- * goroutines on the M:N scheduler, and a tree of goroutines stopped
+ * goroutines on the M:N scheduler, a pipeline of goroutines joined by
+ * channels and a select with a timeout, and a tree of goroutines stopped
  * together by one context deadline.
  *
  * Build and run: ./bootstrap && make demo
@@ -106,6 +107,73 @@ spawn_million(void *arg)
  * until the root's 50 ms timeout reaches it through the tree.
  */
 enum { FANOUT = 3, LEVELS = 4 };
+
+/* A pipeline: generate 1..PIPE_N -> square -> sum, over unbuffered
+ * channels; each stage closes its output when its input runs dry. */
+enum { PIPE_N = 1000 };
+
+struct stage {
+	goc_chan_t *in, *out;
+};
+
+static void
+generate(void *arg)
+{
+	goc_chan_t *out = arg;
+
+	for (long i = 1; i <= PIPE_N; i++)
+		goc_chan_send(out, &i);
+	goc_chan_close(out);
+}
+
+static void
+square(void *arg)
+{
+	struct stage *s = arg;
+	long v;
+
+	while (goc_chan_recv(s->in, &v)) {
+		long w = v * v;
+		goc_chan_send(s->out, &w);
+	}
+	goc_chan_close(s->out);
+}
+
+struct pipe {
+	long sum;
+	bool timed_out;
+	int64_t waited;
+};
+
+static int
+pipeline(void *arg)
+{
+	struct pipe *p = arg;
+	goc_chan_t *nums = goc_chan_make(sizeof(long), 0);
+	goc_chan_t *squares = goc_chan_make(sizeof(long), 0);
+	struct stage sq = {nums, squares};
+	long v;
+
+	goc_go(generate, nums);
+	goc_go(square, &sq);
+	while (goc_chan_recv(squares, &v)) /* until square closes it */
+		p->sum += v;
+
+	/* select with a timeout: nothing ever arrives on `never`, so the
+	 * timer's channel wins after 20 ms. */
+	goc_chan_t *never = goc_chan_make(sizeof(long), 0);
+	goc_chan_t *timeout = goc_after(20 * GOC_MILLISECOND);
+	int64_t fired, t0 = goc_now();
+	goc_case_t cs[] = {GOC_RECV(never, &v), GOC_RECV(timeout, &fired)};
+	p->timed_out = goc_select(cs, 2) == 1;
+	p->waited = goc_now() - t0;
+
+	goc_chan_release(timeout);
+	goc_chan_release(never);
+	goc_chan_release(squares);
+	goc_chan_release(nums);
+	return 0;
+}
 
 struct tree {
 	goc_wg_t wg;
@@ -234,6 +302,18 @@ main(void)
 	       n, goc_maxprocs(0), secs, secs * 1e9 / GOROUTINES,
 	       gok ? "yes" : "NO");
 
+	/* Channels: a pipeline, then a select that times out. */
+	struct pipe pp = {0};
+	goc_run(pipeline, &pp);
+	long want_sum = (long)PIPE_N * (PIPE_N + 1) * (2 * PIPE_N + 1) / 6;
+	bool pok = pp.sum == want_sum && pp.timed_out &&
+		   pp.waited >= 20 * GOC_MILLISECOND;
+	printf("channels: generate -> square -> sum of %d squares = %ld "
+	       "(want %ld); select on a silent channel with a 20 ms timeout "
+	       "returned after %.0f ms by the timeout: %s\n",
+	       PIPE_N, pp.sum, want_sum,
+	       (double)pp.waited / GOC_MILLISECOND, pok ? "yes" : "NO");
+
 	/* Context: one deadline stops a whole tree of goroutines. */
 	struct tree t = {0};
 	t0 = goc_now();
@@ -245,5 +325,5 @@ main(void)
 	       "by one 50 ms timeout after %.0f ms, each saw \"%s\": %s\n",
 	       nw, LEVELS, (double)(goc_now() - t0) / GOC_MILLISECOND,
 	       goc_strerror(err), cok ? "yes" : "NO");
-	return ok && gok && cok ? 0 : 1;
+	return ok && gok && pok && cok ? 0 : 1;
 }
