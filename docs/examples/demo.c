@@ -311,8 +311,8 @@ main(void)
 	printf("channels: generate -> square -> sum of %d squares = %ld "
 	       "(want %ld); select on a silent channel with a 20 ms timeout "
 	       "returned after %.0f ms by the timeout: %s\n",
-	       PIPE_N, pp.sum, want_sum,
-	       (double)pp.waited / GOC_MILLISECOND, pok ? "yes" : "NO");
+	       PIPE_N, pp.sum, want_sum, (double)pp.waited / GOC_MILLISECOND,
+	       pok ? "yes" : "NO");
 
 	/* Context: one deadline stops a whole tree of goroutines. */
 	struct tree t = {0};
