@@ -7,7 +7,7 @@
 //
 //	pool [WORKERS [JOBS [WORK [DEADLINE_MS]]]]  defaults 8, 200000, 200, 10000
 //
-// Prints the completed count, id sum and xor of the results on stdout and
+// Prints the completed count, id sum and sum of the results on stdout and
 // how the run ended on stderr; when the deadline did not end it, checks
 // that every job ran once.
 package main
@@ -25,7 +25,7 @@ import (
 type worker struct {
 	done  int
 	idsum uint64
-	hash  uint64
+	res   uint64
 }
 
 func jobWork(x uint64, rounds int) uint64 {
@@ -61,7 +61,7 @@ func main() {
 						wg.Done()
 						return
 					}
-					w.hash ^= jobWork(j, work)
+					w.res += jobWork(j, work)
 					w.idsum += j
 					w.done++
 				case <-done:
@@ -90,13 +90,13 @@ func main() {
 	cancel()
 
 	var done int
-	var idsum, hash uint64
+	var idsum, res uint64
 	for i := range ws {
 		done += ws[i].done
 		idsum += ws[i].idsum
-		hash ^= ws[i].hash
+		res += ws[i].res
 	}
-	fmt.Printf("jobs=%d idsum=%d hash=%016x\n", done, idsum, hash)
+	fmt.Printf("jobs=%d idsum=%d res=%016x\n", done, idsum, res)
 	ended := "done"
 	if err == context.DeadlineExceeded {
 		ended = "deadline"
