@@ -5,11 +5,12 @@
  * Lock-free in the strict sense: a thread stopped anywhere inside an
  * operation (preempted, or frozen by a signal) never keeps other threads
  * from completing theirs. The algorithm is SCQ (Nikolaev, DISC 2019):
- * fetch-and-add on head and tail, single-width CAS on ring entries, and
- * the pointers stored by indirection through a ring of free slots; see
- * src/lf/ring.c. Capacity is a power of two fixed at init; every
- * operation is non-blocking (push and pop return false instead of
- * waiting). Channels are the blocking queue.
+ * tickets from head and tail, and ring entries holding a {cycle, pointer}
+ * pair changed by a double-width CAS on x86_64 and aarch64 (elsewhere,
+ * riscv64 for one, the pointers are stored by indirection through a
+ * second ring of free slots); see src/lf/ring.c. Capacity is a power of
+ * two fixed at init; every operation is non-blocking (push and pop
+ * return false instead of waiting). Channels are the blocking queue.
  *
  * Synchronization table ("-": may run concurrently; "X": must not):
  *
@@ -63,11 +64,12 @@ typedef struct goc_ring {
 } goc_ring_t;
 
 /*
- * goc_ring_init sets up r to hold up to capacity pointers (about 40 bytes
- * of memory per slot). It returns 0, or GOC_ENOMEM when memory ran out (r
- * is then untouched). It panics unless capacity is a power of two from 1
- * to 2^30: "goc_ring_init: capacity is 0 ...", "goc_ring_init: capacity N
- * is not a power of two", "goc_ring_init: capacity N out of range ...".
+ * goc_ring_init sets up r to hold up to capacity pointers (32 bytes of
+ * memory per slot on x86_64 and aarch64, 40 elsewhere). It returns 0, or
+ * GOC_ENOMEM when memory ran out (r is then untouched). It panics unless
+ * capacity is a power of two from 1 to 2^30: "goc_ring_init: capacity is
+ * 0 ...", "goc_ring_init: capacity N is not a power of two",
+ * "goc_ring_init: capacity N out of range ...".
  */
 GOC_API int goc_ring_init(goc_ring_t *r, size_t capacity);
 

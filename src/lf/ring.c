@@ -21,19 +21,21 @@
  * filled spins a bounded number of times, then moves on.
  *
  * Two forms, chosen at compile time:
- *  - SCQD, the default: two rings of 64-bit indices over an array of n
- *    data slots, the free ring (fq) starting with every index, the
- *    allocated ring (aq) empty;
+ *  - SCQP where the host has a double-width CAS (x86_64 cmpxchg16b,
+ *    aarch64 CASP or LDAXP/STLXP): one ring of 2n entries that are
+ *    {tag, pointer} pairs, so a push is one CAS of tail and one
+ *    double-width CAS of its entry, a pop one double-width CAS of its
+ *    entry and one CAS of head (4 locked read-modify-writes per item
+ *    moved). Its pops move head only past resolved tickets (see its
+ *    invariants), which keeps "full" exact without a free ring.
+ *  - SCQD elsewhere (riscv64, or -DGOC_RING_SCQD): SCQ as described
+ *    above, two rings of 64-bit indices over an array of n data slots,
+ *    the free ring (fq) starting with every index, the allocated ring
+ *    (aq) empty;
  *      push(v): i = fq.dequeue() (none: full); data[i] = v; aq.enqueue(i)
  *      pop():   i = aq.dequeue() (none: empty); v = data[i]; fq.enqueue(i)
- *    (8 locked read-modify-writes per item moved).
- *  - SCQP, opt-in with -DGOC_RING_SCQP where the host has a double-width
- *    CAS (x86_64 cmpxchg16b, aarch64 CASP or LDAXP/STLXP): one ring whose
- *    entries are {tag, pointer} pairs, so a push is one CAS of tail and
- *    one double-width CAS of its entry, a pop one fetch-and-add of head
- *    and one double-width CAS (4 locked read-modify-writes per item). It
- *    is not the default because its "full" is not exact: see the note at
- *    its invariants.
+ *    (8 locked read-modify-writes per item moved). The paragraphs below
+ *    are about SCQD; SCQP's section says where it differs.
  *
  * Empty rings. A dequeue that finds nothing decrements threshold; every
  * successful enqueue resets it to 3n - 1, which bounds the failed
@@ -148,39 +150,37 @@ ring_alloc(size_t size)
 
 #if RING_CAS2
 /*
- * SCQP: one SCQ ring of 2n cells, each a {tag, pointer} pair changed as a
- * whole by a double-width CAS (cas2). A tag is
- *
- *   [ cycle | ... all ones ... | safe | empty ]
- *
- * (cycle_tag(t) with the safe and empty bits cleared as the cell's state
- * says), so one CAS publishes a value and the cycle it belongs to.
+ * SCQP: one ring of 2n cells, each a {tag, pointer} pair changed as a
+ * whole by a double-width CAS (cas2). Tickets come from tail (pushes, by
+ * CAS) and head (pops, by CAS); a cell's tag is cycle_tag(x) of the last
+ * ticket x that used it, with the empty bit set unless it holds x's
+ * value, so one CAS publishes a value and the cycle it belongs to. Unlike
+ * SCQ's dequeuers, a pop moves head past ticket h only once h is
+ * resolved: its value taken (the cell "empty, cycle(h)") or, when the
+ * push holding h is late, the cell closed for cycle(h) (the same state,
+ * so that push's CAS fails and it takes another ticket). Anyone who finds
+ * the ticket at head resolved helps head past it.
  *
  * Invariants (n is the capacity):
- *  - head and tail only grow, except that a dequeuer that overtook tail
- *    moves tail up to head (catch_up); a cell's cycle only grows.
- *  - tail - head <= n whenever tail > head: a push takes ticket t with a
- *    CAS of tail from t to t + 1 only after reading a head h (head_hint
- *    or head itself, never above head) with t - h < n. The tickets in
- *    [head, tail) are values in, pushes in progress, and tickets a push
- *    gave up on because the cell still held an older cycle's value (its
- *    pop stalled between taking its ticket and emptying the cell). So at
- *    most n values wait for tickets not yet taken: SCQ's precondition,
- *    which SCQD gets from its free ring.
+ *  - head and tail only grow; head <= tail; a cell's cycle only grows.
+ *  - Tickets below head are resolved; of the tickets in [head, tail)
+ *    only the first (head itself) may be resolved, while the pop that
+ *    resolved it has yet to move head (anyone may do it for it). The
+ *    others are values in the ring or pushes in progress.
+ *  - tail - head <= n: a push takes ticket t (CAS of tail from t to
+ *    t + 1) only after reading a head h (head_hint or head, never above
+ *    head) with t - h < n. So ticket t - 2n, the cell's previous user,
+ *    is resolved before t's push fills the cell: a push never meets a
+ *    value still in its cell, and gives up a ticket only when a pop
+ *    closed it, which resolves it. Hence "full" is exact: a push reports
+ *    it when [head, tail) holds n unresolved tickets, that is n values
+ *    or pushes in progress (the "full" of ring.h).
+ *  - The pointer of a full cell was written by the cas2 that wrote its
+ *    tag and stays until the cas2 that resolves it (writing NULL).
  *
- * KNOWN FLAW, why SCQP is opt-in: a ticket given up on stays in
- * [head, tail) after the stalled pop has finished, until a pop passes it,
- * so "tail - head >= n" can report full while the ring holds fewer than
- * n values and no operation is in progress: not the "full" ring.h
- * promises. stress/ring_lin (cap 1 and 2, TSan) finds such histories in
- * about one run in six. Making "full" exact without a shared counter
- * (which costs what SCQD costs) is the open problem; docs/bench.md has
- * the measurements.
- *  - The pointer of a cell whose tag is full for cycle c was written by
- *    the push of c's ticket in the same cas2 as the tag and stays until
- *    the pop of that ticket empties the cell (tag and pointer together,
- *    the pointer back to NULL). Nobody else changes a full cell but to
- *    clear its safe bit, keeping the pointer.
+ * Lock-freedom: a pop that finds head's cell not filled while a push
+ * holds that ticket spins RING_SPIN times, then closes the cell; every
+ * failed CAS means another operation moved on.
  *
  * Memory order. cas2 is __sync_val_compare_and_swap on 16 bytes, a full
  * barrier: on x86_64 `lock cmpxchg16b`, on aarch64 CASPAL (LSE),
@@ -189,9 +189,8 @@ ring_alloc(size_t size)
  * and what the pusher wrote before; the pop's successful cas2 is the
  * acquire that takes them. The plain loads of a cell's halves before a
  * cas2 are relaxed guesses: only a cas2 that succeeded with them as its
- * expected value decides anything. head, tail and threshold are seq_cst,
- * as in SCQD (the emptiness and fullness decisions compare them across
- * locations).
+ * expected value decides anything. head and tail are seq_cst: the
+ * emptiness and fullness decisions compare them across locations.
  */
 
 /* Cells per 64-byte hardware line: the run of tickets kept together. */
@@ -206,7 +205,6 @@ ring_alloc(size_t size)
 #define CELLS_PER_LINE (GOC_CACHELINE / sizeof(union cell))
 
 #define TAG_EMPTY ((uint64_t)1)
-#define TAG_SAFE  ((uint64_t)2)
 
 #if defined(__x86_64__)
 /* cmpxchg16b: every x86_64 CPU but the first AMD K8 steppings has it. */
@@ -235,15 +233,12 @@ struct scqp {
 	union cell *cell;   /* 2n cells */
 	uint64_t cap;       /* n */
 	uint64_t low;       /* 4n - 1: the bits below the cycle */
-	int64_t thr_max;    /* 3n - 1 */
 	struct spread emap; /* ticket to cell */
 
-	/* (atomic) next dequeue ticket; fetch-and-add by dequeuers */
+	/* (atomic) the oldest unresolved ticket, or one past it while its
+	 * resolver has still to move it; CAS by pops and helpers */
 	uint64_t head GOC_ALIGNED(GOC_CACHELINE);
-	/* (atomic) 3n - 1 after an enqueue, -1 per failed dequeue */
-	int64_t threshold GOC_ALIGNED(GOC_CACHELINE);
-	/* (atomic) next enqueue ticket; CAS by pushes, moved up to head by
-	 * a dequeuer that overtook it (catch_up) */
+	/* (atomic) next push ticket; CAS by pushes */
 	uint64_t tail GOC_ALIGNED(GOC_CACHELINE);
 	/* (atomic) a value head had, at most head: pushes check fullness
 	 * against it and read head itself only when it says full. On the
@@ -280,25 +275,34 @@ cell_of(const struct scqp *q, uint64_t ticket)
 	return &q->cell[spread_apply(&q->emap, ticket)];
 }
 
-/* ticket's cycle with every lower bit set (see SCQD's cycle_tag). */
+/* ticket's cycle with every lower bit set (see SCQD's cycle_tag): the
+ * tag of a resolved cell; a full one has TAG_EMPTY cleared. */
 static inline uint64_t
 cycle_tag(const struct scqp *q, uint64_t ticket)
 {
 	return (ticket << 1) | q->low;
 }
 
+/* advance moves head from h to h + 1 once ticket h is resolved (by us or
+ * by whoever resolved it); nothing to do if someone else already did. */
+static inline void
+advance(struct scqp *q, uint64_t h)
+{
+	/* seq_cst: head against tail and the cells' cycles. */
+	__atomic_compare_exchange_n(&q->head, &h, h + 1, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 /*
- * fill tries to put v into ticket t's cell c; false when the cell cannot
- * take it for cycle(t) (a dequeuer of that cycle came first, an older
- * value is still there, or the cell is unsafe and t's dequeuer has gone
- * by), and the push must take another ticket.
+ * fill tries to put v into ticket t's cell c; false when a pop closed the
+ * cell for cycle(t) first (the push must take another ticket).
  */
 static RING_FN bool
 fill(struct scqp *q, union cell *c, uint64_t t, uint64_t v)
 {
 	uint64_t tc = cycle_tag(q, t);
-	/* Nearly always the cell is as the previous cycle's pop left it:
-	 * empty, safe, NULL. Try that first, one locked instruction. */
+	/* Nearly always the cell is as ticket t - 2n's pop left it:
+	 * resolved, NULL. Try that first, one locked instruction. */
 	u128 expect = mk(cycle_tag(q, t - 2 * q->cap), 0);
 	u128 desired = mk(tc ^ TAG_EMPTY, v);
 
@@ -308,150 +312,21 @@ fill(struct scqp *q, union cell *c, uint64_t t, uint64_t v)
 		u128 old = cas2(c, expect, desired);
 		if (old == expect)
 			return true;
-		uint64_t e = (uint64_t)old, ec = e | q->low;
-		if (!before(ec, tc))
-			return false; /* a dequeuer of our cycle came */
-		if (e == (ec ^ TAG_SAFE)) {
-			/* Empty but unsafe: usable only while our dequeuer
-			 * is still to come. seq_cst: head against tickets. */
-			uint64_t h =
-				__atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
-			if ((int64_t)(h - t) > 0)
-				return false;
-		} else if (e != ec) {
-			return false; /* an older value is still here */
-		}
-		expect = old;
-	}
-}
-
-/* A dequeuer that overtook tail moves it up to head (SCQ's catchup). */
-static void
-catch_up(struct scqp *q, uint64_t t, uint64_t h)
-{
-	/* seq_cst throughout: tail and head compared across locations. */
-	while (!__atomic_compare_exchange_n(
-		&q->tail, &t, h, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-		h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
-		if ((int64_t)(t - h) >= 0)
-			return;
-	}
-}
-
-/*
- * maybe_empty peeks at the cell of the current head ticket. When it holds
- * no value of that ticket's cycle and tail <= head, every ticket pushes
- * hold has been handed to a dequeuer: the ring was empty when tail was
- * read.
- */
-static inline bool
-maybe_empty(const struct scqp *q)
-{
-	/* seq_cst: head, then tail, compared across locations. */
-	uint64_t h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
-	/* Relaxed: only a hint; a stale tag just means a wasted check. */
-	uint64_t e = __atomic_load_n(&cell_of(q, h)->h.tag, __ATOMIC_RELAXED);
-
-	if ((e | q->low) == cycle_tag(q, h))
-		return false;
-	return (int64_t)(__atomic_load_n(&q->tail, __ATOMIC_SEQ_CST) - h) <= 0;
-}
-
-/*
- * settle takes the value in ticket h's cell c into *v, or, when the cell
- * has none for cycle(h), leaves it such that no push fills it for
- * cycle(h) any more; true when it took a value.
- */
-static RING_FN bool
-settle(struct scqp *q, union cell *c, uint64_t h, void **v)
-{
-	uint64_t hc = cycle_tag(q, h), ne;
-	u128 cur = guess(c), old;
-	unsigned spins = 0;
-
-	for (;;) {
-		uint64_t e = (uint64_t)cur, ec = e | q->low;
-
-		if (ec == hc) {
-			/* Ours (full: only this pop empties a cell of
-			 * cycle(h)). Full barrier: the acquire that takes
-			 * the value from the push's cas2. */
-			old = cas2(c, cur, mk(e | TAG_EMPTY, 0));
-			if (old == cur) {
-				*v = (void *)(uintptr_t)(cur >> 64);
-				return true;
-			}
-			cur = old; /* a later cycle's pop cleared safe */
-			continue;
-		}
-		if (!before(ec, hc))
-			return false; /* we are a whole cycle late */
-		if ((e | TAG_SAFE) != ec) {
-			/* An older cycle's value whose pop is not done:
-			 * leave it, but clear the safe bit. */
-			ne = e & ~TAG_SAFE;
-			if (ne == e)
-				return false;
-		} else {
-			/* Empty, older cycle. A push holding ticket h is
-			 * about to fill it: give it a bounded number of
-			 * tries, then close the cell for this cycle. */
-			if (spins == 0 &&
-			    (int64_t)(__atomic_load_n(&q->tail,
-						      __ATOMIC_SEQ_CST) -
-				      h) <= 0)
-				spins = RING_SPIN; /* seq_cst: vs head */
-			if (spins < RING_SPIN) {
-				spins++;
-				goc_arch_pause();
-				cur = guess(c);
-				continue;
-			}
-			ne = hc ^ (~e & TAG_SAFE); /* cycle(h), safe kept */
-		}
-		/* Full barrier: a push that reads the unsafe mark also
-		 * sees our head ticket (fill()). */
-		old = cas2(c, cur, mk(ne, (uint64_t)(cur >> 64)));
-		if (old == cur)
-			return false;
-		cur = old;
-	}
-}
-
-static RING_FN bool
-scqp_pop(struct scqp *q, void **v)
-{
-	/* seq_cst: see the memory-order note. */
-	if (__atomic_load_n(&q->threshold, __ATOMIC_SEQ_CST) < 0)
-		return false;
-	if (maybe_empty(q))
-		return false;
-
-	for (;;) {
-		uint64_t h = __atomic_fetch_add(&q->head, 1, __ATOMIC_SEQ_CST);
-
-		if (settle(q, cell_of(q, h), h, v))
-			return true;
-		/* Ticket h gave nothing. seq_cst: tail against head. */
-		uint64_t t = __atomic_load_n(&q->tail, __ATOMIC_SEQ_CST);
-		if ((int64_t)(t - (h + 1)) <= 0) {
-			catch_up(q, t, h + 1);
-			__atomic_fetch_sub(&q->threshold, 1, __ATOMIC_SEQ_CST);
-			return false;
-		}
-		if (__atomic_fetch_sub(&q->threshold, 1, __ATOMIC_SEQ_CST) <= 0)
-			return false;
+		uint64_t e = (uint64_t)old;
+		if (!before(e | q->low, tc) || (e & TAG_EMPTY) == 0)
+			return false; /* closed for t (or, never, a value) */
+		expect = old;         /* an older resolved cycle */
 	}
 }
 
 /*
  * room tells whether a push may take ticket t: true only if head > t - n
  * at some moment during the call (so tail - head <= n once tail is t + 1),
- * false when tail - head >= n (full). head is the pops' line (each pop's
- * fetch-and-add writes it): a push reads it only when head_hint, a lower
- * bound on the pushes' own line, no longer shows room.
+ * false when [head, tail) holds n unresolved tickets (full). head is the
+ * pops' line: a push reads it only when head_hint, a lower bound on the
+ * pushes' own line, no longer shows room.
  */
-static inline bool
+static inline RING_FN bool
 room(struct scqp *q, uint64_t t)
 {
 	int64_t n = (int64_t)q->cap;
@@ -461,15 +336,26 @@ room(struct scqp *q, uint64_t t)
 
 	if ((int64_t)(t - h) < n)
 		return true;
-	/* seq_cst: compared with tail, which the caller read before. */
-	h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
-	if ((int64_t)(t - h) >= n)
-		return false; /* tail - head >= n: full */
+	for (;;) {
+		/* seq_cst: compared with tail, which the caller read. */
+		h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
+		if ((int64_t)(t - h) < n)
+			break;
+		/* tail - head >= n. Full unless ticket h is resolved and
+		 * its pop has yet to move head: then help it. Acquire: a
+		 * resolved tag was written after h was taken. */
+		uint64_t e = __atomic_load_n(&cell_of(q, h)->h.tag,
+					     __ATOMIC_ACQUIRE);
+		if (before(e | q->low, cycle_tag(q, h)) ||
+		    e == (cycle_tag(q, h) ^ TAG_EMPTY))
+			return false; /* h unresolved: n unresolved tickets */
+		advance(q, h);
+	}
 	/* Relaxed: a lower bound of head, as above. */
 	__atomic_store_n(&q->head_hint, h, __ATOMIC_RELAXED);
 	/*
 	 * Nearly full: from here on every push reads head, taking the line
-	 * from the pops and stalling their next fetch-and-add. Back off a
+	 * from the pops and stalling their next CAS of it. Back off a
 	 * little, so that the pops free a run of slots between two reads
 	 * instead of one (docs/bench.md, Ring1P1C: with one producer faster
 	 * than its consumer this halves the time per item). Only pushes
@@ -490,20 +376,68 @@ scqp_push(struct scqp *q, void *v)
 	for (;;) {
 		if (!room(q, t))
 			return false;
-		/* seq_cst: the ticket order dequeuers compare against. */
+		/* seq_cst: the ticket order pops compare against. */
 		if (!__atomic_compare_exchange_n(&q->tail, &t, t + 1, false,
 						 __ATOMIC_SEQ_CST,
 						 __ATOMIC_SEQ_CST))
 			continue; /* t is the new tail */
 		if (fill(q, cell_of(q, t), t, (uint64_t)(uintptr_t)v))
-			break;
+			return true;
 		t = __atomic_load_n(&q->tail, __ATOMIC_SEQ_CST);
 	}
-	/* seq_cst, as in the paper: the reset is ordered after the cell's
-	 * cas2 for the dequeuers that count failures against it. */
-	if (__atomic_load_n(&q->threshold, __ATOMIC_SEQ_CST) != q->thr_max)
-		__atomic_store_n(&q->threshold, q->thr_max, __ATOMIC_SEQ_CST);
-	return true;
+}
+
+static RING_FN bool
+scqp_pop(struct scqp *q, void **v)
+{
+	for (;;) {
+		/* seq_cst: head against tail and the cells' cycles. */
+		uint64_t h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
+		uint64_t hc = cycle_tag(q, h);
+		union cell *c = cell_of(q, h);
+		u128 cur = guess(c), old;
+		unsigned spins = 0;
+
+		for (;;) {
+			uint64_t e = (uint64_t)cur;
+
+			if (e == (hc ^ TAG_EMPTY)) {
+				/* h's value. Full barrier: the acquire that
+				 * takes it from the push's cas2. */
+				old = cas2(c, cur, mk(hc, 0));
+				if (old == cur) {
+					*v = (void *)(uintptr_t)(cur >> 64);
+					advance(q, h);
+					return true;
+				}
+				cur = old; /* taken by another pop */
+				continue;
+			}
+			if (!before(e | q->low, hc))
+				break; /* resolved (or h is stale): help on */
+			/* An older cycle: ticket h not filled. With no push
+			 * holding it the ring is empty (seq_cst: tail
+			 * against the head and cell we read). */
+			if ((int64_t)(__atomic_load_n(&q->tail,
+						      __ATOMIC_SEQ_CST) -
+				      h) <= 0)
+				return false;
+			if (spins < RING_SPIN) {
+				spins++;
+				goc_arch_pause();
+				cur = guess(c);
+				continue;
+			}
+			/* The push holding h is late: close the cell for
+			 * cycle(h), so that its cas2 fails and it takes
+			 * another ticket. */
+			old = cas2(c, cur, mk(hc, 0));
+			if (old == cur)
+				break;
+			cur = old; /* filled after all, or resolved */
+		}
+		advance(q, h);
+	}
 }
 
 static size_t
@@ -527,15 +461,13 @@ ring_setup(void *mem, size_t capacity)
 	q->cell = (union cell *)((char *)q + round_line(sizeof(*q)));
 	q->cap = capacity;
 	q->low = 4 * capacity - 1;
-	q->thr_max = (int64_t)(3 * capacity - 1);
 	spread_init(&q->emap, log2_exact(capacity) + 1, log2_exact(RING_GROUP),
 		    log2_exact(CELLS_PER_LINE));
-	/* Every cell "empty, safe, cycle -1, NULL": all ones, then 0. */
+	/* Every cell "resolved, cycle -1, NULL": all ones, then 0. */
 	for (uint64_t i = 0; i < 2 * capacity; i++) {
 		q->cell[i].h.tag = ~(uint64_t)0;
 		q->cell[i].h.ptr = 0;
 	}
-	q->threshold = -1;
 }
 
 bool
@@ -564,6 +496,7 @@ goc_ring_len(const goc_ring_t *r)
 		return 0;
 	return (uint64_t)d > q->cap ? (size_t)q->cap : (size_t)d;
 }
+
 #else /* !RING_CAS2: SCQD */
 
 /* Consecutive tickets per run of entries: 64 bytes, one hardware line. */

@@ -10,11 +10,10 @@
 /*
  * GOC__RING_CAS2 is 1 when ring.c is SCQP (one ring of {tag, pointer}
  * entries changed by a double-width CAS: x86_64, aarch64) and 0 when it
- * is SCQD (two rings of indices). SCQD is the default everywhere: SCQP is
- * opt-in (-DGOC_RING_SCQP) because its "full" can be false (see ring.c).
+ * is SCQD (two rings of indices: riscv64, or built with -DGOC_RING_SCQD).
  * GOC__RING_VALUE_BYTES is what one unit of capacity costs in memory.
  */
-#if defined(GOC_RING_SCQP) && \
+#if !defined(GOC_RING_SCQD) && \
 	(defined(__x86_64__) || defined(__GCC_HAVE_SYNC_COMPARE_AND_SWAP_16))
 #define GOC__RING_CAS2        1
 #define GOC__RING_VALUE_BYTES 32
