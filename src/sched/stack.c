@@ -679,7 +679,6 @@ map_stack(struct goc_stack *s, size_t size, bool guarded)
 	s->size = size;
 	s->map_size = size + stk.guard;
 	s->map = sys_map(s->map_size);
-	s->lo = (char *)s->map + stk.guard;
 	s->guarded = false;
 	if (s->map == NULL) {
 		pthread_mutex_lock(&stk.lock);
@@ -691,6 +690,8 @@ map_stack(struct goc_stack *s, size_t size, bool guarded)
 		memset(s, 0, sizeof(*s));
 		return GOC_ENOMEM;
 	}
+	/* After the check: an offset from NULL is undefined behaviour. */
+	s->lo = (char *)s->map + stk.guard;
 	if (!guarded)
 		return 0;
 	if (sys_protect_none(s->map, stk.guard) == 0) {
