@@ -10,9 +10,10 @@
  *     goroutine 7 [running]:
  *     <traceback>
  *
- * A second failure while one is being reported (from the hook, or from
- * another thread) does not print again: it aborts at once, as Go's
- * "panic during panic" does.
+ * A second failure while one is being reported does not print again: from
+ * the hook (the same thread) it aborts at once, as Go's "panic during
+ * panic" does; from another thread it first gives the reporter time to
+ * finish (Go's dopanic_m lets the first one print).
  */
 #include "config.h"
 
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef HAVE_EXECINFO_H
 #include <execinfo.h>
@@ -35,6 +37,8 @@ void (*goc__traceback_hook)(int fd, bool all);
 static goc_panic_hook_t panic_hook;
 static void *panic_hook_arg;
 static int failing; /* (atomic) set by the first failure */
+/* This thread is reporting a failure (a nested one is reported at once). */
+static __thread bool failing_here;
 
 goc_panic_hook_t
 goc_set_panic_hook(goc_panic_hook_t fn, void *arg)
@@ -84,9 +88,20 @@ static GOC_NORETURN void
 report(const char *kind, const char *msg, bool all)
 {
 	if (__atomic_exchange_n(&failing, 1, __ATOMIC_ACQ_REL) != 0) {
+		/*
+		 * Go's dopanic_m: while another thread reports its failure,
+		 * let it print what it has to (its abort ends the process).
+		 * Bounded, so that a reporter stuck behind a lock this
+		 * thread holds cannot hang the process.
+		 */
+		for (int i = 0; !failing_here && i < 500; i++) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
 		write_str(2, "panic during panic\n");
 		abort();
 	}
+	failing_here = true;
 	write_str(2, kind);
 	write_str(2, ": ");
 	write_str(2, msg);
