@@ -687,6 +687,7 @@ GOC_TEST(env_variable)
 	char *out;
 	int st = fault_child(env_exec, NULL, &out);
 	expect_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	expect_false(fault_sanitizer_report(out));
 	expect_true(strstr(out, "GOCONC_FAULTS: ignoring \"bogus=1\"") != NULL);
 	if (goc_test_failed())
 		goc_test_note("child status 0x%x, stderr:\n%s", (unsigned)st,

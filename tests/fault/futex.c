@@ -36,6 +36,7 @@ struct pingpong {
 	goc_chan_t *ping, *pong;
 	long n;
 	bool bad; /* (atomic) */
+	goc_wg_t wg;
 };
 
 static void *
@@ -51,8 +52,8 @@ thread_echo(void *arg)
 	return NULL;
 }
 
-static int
-chan_main(void *arg)
+static void
+chan_g(void *arg)
 {
 	struct pingpong *pp = arg;
 	int64_t v;
@@ -62,20 +63,25 @@ chan_main(void *arg)
 		if (!goc_chan_recv(pp->pong, &v) || v != i)
 			__atomic_store_n(&pp->bad, true, __ATOMIC_RELAXED);
 	}
-	return 0;
+	goc_wg_done(&pp->wg);
 }
 
 GOC_TEST(chan_pingpong)
 {
-	struct pingpong pp = {goc_chan_make(sizeof(int64_t), 0),
-			      goc_chan_make(sizeof(int64_t), 1),
-			      goc_test_scaled(3000), false};
+	struct pingpong pp = {.ping = goc_chan_make(sizeof(int64_t), 0),
+			      .pong = goc_chan_make(sizeof(int64_t), 1),
+			      .n = goc_test_scaled(3000)};
 	pthread_t t;
 	require_ptr_ne(pp.ping, NULL);
 	require_ptr_ne(pp.pong, NULL);
 	arm_spurious();
+	/* Not under goc_run: the plain thread may not have blocked (and
+	 * registered) before the goroutine does, which would read as a
+	 * deadlock (SPEC §10). Spawning from this thread registers it. */
+	goc_wg_add(&pp.wg, 1);
+	require_int_eq(goc_go(chan_g, &pp), 0);
 	require_int_eq(pthread_create(&t, NULL, thread_echo, &pp), 0);
-	expect_int_eq(goc_run(chan_main, &pp), 0);
+	goc_wg_wait(&pp.wg);
 	pthread_join(t, NULL);
 	check_fired();
 	expect_false(pp.bad);
@@ -119,32 +125,32 @@ add_thread(void *arg)
 	return NULL;
 }
 
-static int
-mutex_main(void *arg)
-{
-	struct counter *c = arg;
-	for (int i = 0; i < 4; i++) {
-		goc_wg_add(&c->wg, 1);
-		if (goc_go(add_g, c) != 0)
-			return 1;
-	}
-	goc_wg_wait(&c->wg);
-	return 0;
-}
-
+/*
+ * Not under goc_run: a plain thread that holds the mutex before it ever
+ * blocks is not registered with the runtime, and goroutines waiting for
+ * it would read as a deadlock (SPEC §10: detection assumes registered
+ * foreign threads). Spawning from this thread registers it.
+ */
 GOC_TEST(mutex_counter)
 {
 	struct counter c = {.per = goc_test_scaled(5000)};
 	pthread_t t[2];
 	goc_maxprocs(2);
 	arm_spurious();
+	for (int i = 0; i < 4; i++) {
+		goc_wg_add(&c.wg, 1);
+		require_int_eq(goc_go(add_g, &c), 0);
+	}
 	for (int i = 0; i < 2; i++)
 		require_int_eq(pthread_create(&t[i], NULL, add_thread, &c), 0);
-	expect_int_eq(goc_run(mutex_main, &c), 0);
+	add_many(&c);
+	goc_wg_wait(&c.wg);
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	check_fired();
-	expect_int_eq(c.value, 6 * c.per);
+	goc_mutex_lock(&c.mu);
+	expect_int_eq(c.value, 7 * c.per);
+	goc_mutex_unlock(&c.mu);
 }
 
 /* ---- WaitGroup: a plain thread waits for goroutines that sleep ---- */
@@ -223,42 +229,48 @@ GOC_TEST(sleep_and_timers)
 	check_fired();
 }
 
-/* ---- Cond: a plain-thread consumer, a goroutine producer ---------- */
+/* ---- Cond: a bounded queue between a goroutine and a plain thread - */
+
+#define QCAP 4
 
 struct queue {
 	goc_mutex_t mu;
-	goc_cond_t cond;
-	long items, taken, n;
+	goc_cond_t not_empty, not_full;
+	long items, produced, taken, n;
 };
 
 static void
 producer(void *arg)
 {
 	struct queue *q = arg;
-	for (long i = 0; i < q->n; i++) {
-		goc_mutex_lock(&q->mu);
+	goc_mutex_lock(&q->mu);
+	while (q->produced < q->n) {
+		while (q->items == QCAP)
+			goc_cond_wait(&q->not_full, NULL);
 		q->items++;
-		goc_cond_signal(&q->cond);
-		goc_mutex_unlock(&q->mu);
-		if (i % 16 == 0)
-			goc_yield();
+		q->produced++;
+		goc_cond_signal(&q->not_empty);
 	}
+	goc_mutex_unlock(&q->mu);
 }
 
 GOC_TEST(cond)
 {
 	struct queue q = {.n = goc_test_scaled(5000)};
-	goc_cond_init(&q.cond, &q.mu);
+	goc_cond_init(&q.not_empty, &q.mu);
+	goc_cond_init(&q.not_full, &q.mu);
 	arm_spurious();
 	require_int_eq(goc_go(producer, &q), 0);
 	goc_mutex_lock(&q.mu);
 	while (q.taken < q.n) {
 		while (q.items == 0)
-			goc_cond_wait(&q.cond, NULL);
-		/* Never more than was produced. */
-		expect_int_le(q.taken + q.items, q.n);
+			goc_cond_wait(&q.not_empty, NULL);
+		/* Never more than was produced, nor than fits. */
+		expect_int_le(q.items, QCAP);
+		expect_int_le(q.taken + q.items, q.produced);
 		q.taken += q.items;
 		q.items = 0;
+		goc_cond_signal(&q.not_full);
 	}
 	goc_mutex_unlock(&q.mu);
 	expect_int_eq(q.taken, q.n);
