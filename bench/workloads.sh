@@ -10,7 +10,7 @@
 #
 #   bench/workloads.sh [-runs N] [-warmup N] [-go /usr/bin/go|""]
 #                      [-hyperfine PATH|""] [-cc "gcc ..."] [-srcdir DIR]
-#                      [-out FILE] [-pairs 1,2,4,8] [-small]
+#                      [-out FILE] [-pairs 1,2,4,8,16] [-small] [-norun]
 #
 # The Go twins are built once into bench/go/workloads-bin/ of the build tree
 # (GOCACHE and GOPATH there too, offline: GOPROXY=off). Each workload runs
@@ -30,7 +30,8 @@
 # hyperfine every program is timed by this script instead (date +%s%N
 # around each run, same warm-up and run counts), and the report says so.
 # -small: parameters a tenth of the default size (a quick check of the
-# script itself; the numbers mean little).
+# script itself; the numbers mean little). -norun: the report again from
+# bench/results.
 set -eu
 
 runs=10
@@ -42,6 +43,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 out=docs/bench/workloads.md
 pairs=1,2,4,8,16
 small=0
+norun=0
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -54,7 +56,8 @@ while [ $# -gt 0 ]; do
 	-out) out=$2; shift 2 ;;
 	-pairs) pairs=$2; shift 2 ;;
 	-small) small=1; shift ;;
-	*) echo "usage: $0 [-runs N] [-warmup N] [-go PATH] [-hyperfine PATH] [-cc CC] [-srcdir DIR] [-out FILE] [-pairs LIST] [-small]" >&2
+	-norun) norun=1; shift ;;
+	*) echo "usage: $0 [-runs N] [-warmup N] [-go PATH] [-hyperfine PATH] [-cc CC] [-srcdir DIR] [-out FILE] [-pairs LIST] [-small] [-norun]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -64,12 +67,14 @@ res=$builddir/bench/results
 wl=bench/workloads
 gowl=$builddir/bench/go/workloads-bin
 mkdir -p "$res" "$gowl" "$(dirname "$out")"
-for p in fanout pipeline pingpong pool mem; do
-	if [ ! -x "$wl/$p" ]; then
-		echo "workloads.sh: $builddir/$wl/$p not built (make check or make bench-workloads)" >&2
-		exit 1
-	fi
-done
+if [ "$norun" = 0 ]; then
+	for p in fanout pipeline pingpong pool mem; do
+		if [ ! -x "$wl/$p" ]; then
+			echo "workloads.sh: $builddir/$wl/$p not built (make check or make bench-workloads)" >&2
+			exit 1
+		fi
+	done
+fi
 
 # ---- parameters -------------------------------------------------------
 # Sized for about 0.5-2 s a run on one core of a 2020s x86-64.
@@ -78,46 +83,49 @@ pipe_stages=8 pipe_items=1000000 pipe_cap=64
 pp_total=1000000
 pool_workers=8 pool_jobs=1000000 pool_work=200 pool_cut_ms=500
 mem_n=1000000
+memcases="chan:0 chan:1 chan:64 ctx:parent ctx:background"
 if [ "$small" = 1 ]; then
 	fan_depth=5 pipe_items=100000 pp_total=100000 pool_jobs=100000
 	pool_cut_ms=100 mem_n=100000
 fi
 
 # ---- tools ------------------------------------------------------------
-commit=$(cd "$srcdir" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
-ccversion=$($cc --version 2>/dev/null | head -n 1 || echo "$cc")
-cpuname=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
-ncpu=$(nproc 2>/dev/null || echo "?")
-machine="$(uname -srm), $ncpu CPUs${cpuname:+ ($cpuname)}"
+if [ "$norun" = 0 ]; then
+	commit=$(cd "$srcdir" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	ccversion=$($cc --version 2>/dev/null | head -n 1 || echo "$cc")
+	cpuname=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
+	ncpu=$(nproc 2>/dev/null || echo "?")
+	machine="$(uname -srm), $ncpu CPUs${cpuname:+ ($cpuname)}"
 
-gostate=
-goversion=
-if [ -z "$go" ] || [ ! -x "$go" ]; then
-	gostate="Go not installed: the C side alone"
-	echo "workloads.sh: $gostate" >&2
-else
-	goversion=$("$go" version 2>/dev/null || echo go)
-	for p in fanout pipeline pingpong pool mem; do
-		if ! (cd "$srcdir/bench/go" &&
-		    GOCACHE=$builddir/bench/go/cache \
-		    GOPATH=$builddir/bench/go/path \
-		    GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on \
-		    GOTOOLCHAIN=local \
-		    "$go" build -o "$gowl/$p" "./workloads/$p") \
-		    >"$res/wl-go-build.txt" 2>&1; then
-			cat "$res/wl-go-build.txt" >&2
-			gostate="Go build failed: the C side alone"
-			echo "workloads.sh: $gostate" >&2
-			break
-		fi
-	done
-fi
-if [ -n "$hyperfine" ] && [ -x "$hyperfine" ]; then
-	timer=$("$hyperfine" --version 2>/dev/null | head -n 1)
-else
-	hyperfine=
-	timer="hyperfine not installed: timed by bench/workloads.sh (date +%s%N)"
-	echo "workloads.sh: $timer" >&2
+	gostate=
+	goversion=
+	if [ -z "$go" ] || [ ! -x "$go" ]; then
+		gostate="Go not installed: the C side alone"
+		echo "workloads.sh: $gostate" >&2
+	else
+		goversion=$("$go" version 2>/dev/null || echo go)
+		for p in fanout pipeline pingpong pool mem; do
+			if ! (cd "$srcdir/bench/go" &&
+			    GOCACHE=$builddir/bench/go/cache \
+			    GOPATH=$builddir/bench/go/path \
+			    GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on \
+			    GOTOOLCHAIN=local \
+			    "$go" build -o "$gowl/$p" "./workloads/$p") \
+			    >"$res/wl-go-build.txt" 2>&1; then
+				cat "$res/wl-go-build.txt" >&2
+				gostate="Go build failed: the C side alone"
+				echo "workloads.sh: $gostate" >&2
+				break
+			fi
+		done
+	fi
+	if [ -n "$hyperfine" ] && [ -x "$hyperfine" ]; then
+		timer=$("$hyperfine" --version 2>/dev/null | head -n 1)
+	else
+		hyperfine=
+		timer="hyperfine not installed: timed by bench/workloads.sh (date +%s%N)"
+		echo "workloads.sh: $timer" >&2
+	fi
 fi
 
 # ---- helpers ----------------------------------------------------------
@@ -165,7 +173,6 @@ median() {
 }
 
 rows=$res/wl-rows.txt
-: >"$rows"
 # run LABEL PROGRAM ARGS: check, then time, one C/Go pair; appends a row
 # "label|program args|check|csv" to $rows.
 run() {
@@ -221,33 +228,51 @@ sample() {
 }
 
 # ---- the runs ---------------------------------------------------------
-load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
-start=$(date -u '+%Y-%m-%d %H:%M UTC')
+if [ "$norun" = 0 ]; then
+	: >"$rows"
+	load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+	start=$(date -u '+%Y-%m-%d %H:%M UTC')
 
-run fanout fanout "$fan_depth $fan_branch"
-sample fanout fanout "$fan_depth $fan_branch"
-run pipeline-unbuffered pipeline "$pipe_stages $pipe_items 0"
-run pipeline-buffered pipeline "$pipe_stages $pipe_items $pipe_cap"
-for k in $(echo "$pairs" | tr ',' ' '); do
-	run "pingpong-$k" pingpong "$k $((pp_total / k))"
-done
-run pool-all pool "$pool_workers $pool_jobs $pool_work 600000"
-run pool-deadline pool "$pool_workers 1000000000 $pool_work $pool_cut_ms"
-sample pool-deadline pool "$pool_workers 1000000000 $pool_work $pool_cut_ms"
-
-memcases="chan:0 chan:1 chan:64 ctx:parent ctx:background"
-for m in $memcases; do
-	what=${m%%:*} arg=${m#*:}
-	: >"$res/wl-mem-$what-$arg-c.txt"
-	: >"$res/wl-mem-$what-$arg-go.txt"
-	for i in 1 2 3; do
-		"$wl/mem" "$what" "$mem_n" "$arg" \
-			>>"$res/wl-mem-$what-$arg-c.txt" 2>&1 || :
-		[ -n "$gostate" ] || "$gowl/mem" "$what" "$mem_n" "$arg" \
-			>>"$res/wl-mem-$what-$arg-go.txt" 2>&1 || :
+	run fanout fanout "$fan_depth $fan_branch"
+	sample fanout fanout "$fan_depth $fan_branch"
+	run pipeline-unbuffered pipeline "$pipe_stages $pipe_items 0"
+	run pipeline-buffered pipeline "$pipe_stages $pipe_items $pipe_cap"
+	for k in $(echo "$pairs" | tr ',' ' '); do
+		run "pingpong-$k" pingpong "$k $((pp_total / k))"
 	done
-done
-load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+	run pool-all pool "$pool_workers $pool_jobs $pool_work 600000"
+	run pool-deadline pool "$pool_workers 1000000000 $pool_work $pool_cut_ms"
+	sample pool-deadline pool "$pool_workers 1000000000 $pool_work $pool_cut_ms"
+
+	for m in $memcases; do
+		what=${m%%:*} arg=${m#*:}
+		: >"$res/wl-mem-$what-$arg-c.txt"
+		: >"$res/wl-mem-$what-$arg-go.txt"
+		for i in 1 2 3; do
+			"$wl/mem" "$what" "$mem_n" "$arg" \
+				>>"$res/wl-mem-$what-$arg-c.txt" 2>&1 || :
+			[ -n "$gostate" ] || "$gowl/mem" "$what" "$mem_n" "$arg" \
+				>>"$res/wl-mem-$what-$arg-go.txt" 2>&1 || :
+		done
+	done
+	load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+	{
+		for v in commit ccversion machine gostate goversion timer hyperfine \
+			warmup runs start load_before load_after fan_depth fan_branch \
+			pipe_stages pipe_items pipe_cap pp_total pool_workers \
+			pool_jobs pool_work pool_cut_ms mem_n memcases; do
+			eval "val=\$$v"
+			printf "%s='%s'\n" "$v" \
+				"$(printf '%s' "$val" | sed "s/'/'\\\\''/g")"
+		done
+	} >"$res/wl-meta"
+else
+	if [ ! -r "$res/wl-meta" ]; then
+		echo "workloads.sh: no results in $res to show (run without -norun)" >&2
+		exit 1
+	fi
+	. "$res/wl-meta"
+fi
 
 # ---- the report -------------------------------------------------------
 # field CSV COMMAND COLUMN: one number from a hyperfine CSV (seconds).
@@ -266,6 +291,11 @@ cell() {
 	awk -v m="$m" -v lo="$(field "$1" "$2" min)" \
 	    -v hi="$(field "$1" "$2" max)" -v sd="$(field "$1" "$2" stddev)" \
 	    'BEGIN { printf "%.3f [%.3f–%.3f] ±%.3f", m, lo, hi, sd }'
+}
+# cpu CSV COMMAND: mean user + system CPU seconds per run, or "–".
+cpu() {
+	awk -v u="$(field "$1" "$2" user)" -v s="$(field "$1" "$2" system)" \
+	    'BEGIN { if (u == "" || u + s == 0) print "–"; else printf "%.3f", u + s }'
 }
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
@@ -287,20 +317,25 @@ ratio() {
 	echo "$how the C program and its Go"
 	echo "twin with the same arguments (all C runs, then all Go runs); GOMAXPROCS is"
 	echo "the CPU count on both sides. Times in seconds: median [min–max] ±standard"
-	echo "deviation; ratio = libgoconc median / Go median (lower is better)."
+	echo "deviation; ratio = libgoconc median / Go median (lower is better). CPU:"
+	echo "mean user + system seconds per run (hyperfine's), less sensitive than the"
+	echo "wall-clock time to other load on the machine, and its ratio."
 	[ -z "$gostate" ] || { echo; echo "**$gostate.**"; }
 	echo
-	echo "| Workload | Arguments | libgoconc (s) | Go (s) | libgoconc/Go | Check |"
-	echo "|---|---|---:|---:|---:|---|"
+	echo "| Workload | Arguments | libgoconc (s) | Go (s) | libgoconc/Go | CPU libgoconc | CPU Go | CPU ratio | Check |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
 	while IFS='|' read -r label cmd check csv; do
-		c=– g=– r=–
+		c=– g=– r=– cc=– cg=– cr=–
 		if [ -n "$csv" ]; then
 			c=$(cell "$csv" libgoconc)
 			g=$(cell "$csv" Go)
 			r=$(ratio "$(field "$csv" libgoconc median)" \
 				"$(field "$csv" Go median)")
+			cc=$(cpu "$csv" libgoconc)
+			cg=$(cpu "$csv" Go)
+			cr=$(ratio "$cc" "$cg")
 		fi
-		echo "| $label | \`$cmd\` | $c | $g | $r | $check |"
+		echo "| $label | \`$cmd\` | $c | $g | $r | $cc | $cg | $cr | $check |"
 	done <"$rows"
 	echo
 	echo "Workloads (bench/workloads/*.c, Go twins in bench/go/workloads/):"
