@@ -8,6 +8,9 @@
  * no twin on Go 1.19 (added in Go 1.20): absolute numbers only.
  */
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <goconc.h>
 #include <goconc/map.h>
@@ -68,6 +71,12 @@ bench_map(goc_bench_t *b, void (*setup)(goc_map_t *m), perg_fn perg)
 	goc_run(mpar_main, &p);
 	goc_maxprocs(old);
 	goc_map_release(m);
+#if defined(__GLIBC__)
+	/* glibc defers consolidating the chunks just freed (a million for
+	 * LoadOrStoreUnique) to the next malloc of the arena that owned
+	 * them, which would land, seconds long, inside the next timed run. */
+	malloc_trim(0);
+#endif
 }
 
 static void
