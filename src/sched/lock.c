@@ -104,6 +104,8 @@ goc__notetsleep(struct goc_note *n, int64_t ns)
 		goc__notesleep(n);
 		return true;
 	}
+	if (ns == 0)
+		GOC_SIM_SPIN(); /* a poll: a caller may loop on it */
 	int64_t deadline = goc_os_nanotime() + ns;
 	while (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) == 0) {
 		int64_t left = deadline - goc_os_nanotime();

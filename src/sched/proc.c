@@ -537,5 +537,6 @@ goc_yield(void)
 		sched_yield();
 		return;
 	}
+	GOC_SIM_SPIN(); /* a yield lets another thread go first too */
 	mcall(gosched_m);
 }

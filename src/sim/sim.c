@@ -103,7 +103,7 @@ struct sim_thread {
 	void *stack_lo;
 	size_t stack_size;
 	void *own_tsan_fiber;
-	uint64_t prio; /* PCT */
+	int64_t prio; /* PCT: the highest runnable runs */
 	struct sim_thread *next;
 };
 
@@ -125,6 +125,7 @@ static struct {
 	size_t nbytes, pos;
 	uint32_t run_left, run_max;
 	int pct_depth;
+	int64_t pct_floor; /* below every priority given so far */
 	uint64_t pct_steps;
 	uint64_t pct_change[PCT_MAX_DEPTH];
 	int ncpu;
@@ -281,6 +282,14 @@ env_u64(const char *name, uint64_t def)
 	return strtoull(v, NULL, 0);
 }
 
+/* A PCT initial priority: above d, so change points (1..d-1) and
+ * demoted spinners (<= 0) fall below it. */
+static int64_t
+pct_initial(void)
+{
+	return (int64_t)sim.pct_depth + (int64_t)(splitmix(&sim.rng) >> 24);
+}
+
 static void
 restart(int src, uint64_t seed)
 {
@@ -303,8 +312,8 @@ restart(int src, uint64_t seed)
 		for (int i = 0; i < sim.pct_depth - 1; i++)
 			sim.pct_change[i] =
 				1 + splitmix(&sim.rng) % sim.pct_steps;
-		sim.mainth.prio =
-			(uint64_t)sim.pct_depth + (splitmix(&sim.rng) >> 16);
+		sim.mainth.prio = pct_initial();
+		sim.pct_floor = 0;
 	}
 }
 
@@ -423,7 +432,7 @@ pct_step(void)
 	for (int i = 0; i < sim.pct_depth - 1; i++)
 		if (sim.pct_change[i] == sim.steps) {
 			/* Below every initial priority (those are >= d). */
-			sim.cur->prio = (uint64_t)(sim.pct_depth - 1 - i);
+			sim.cur->prio = (int64_t)(sim.pct_depth - 1 - i);
 			mix(0x9c7 ^ sim.steps);
 		}
 }
@@ -474,6 +483,10 @@ choose(int kind)
 	}
 	struct sim_thread *pick;
 	if (sim.src == SRC_PCT) {
+		/* A spinner waits for someone: it drops below everyone, so
+		 * the threads it waits for run (PCT assumes no spinning). */
+		if (kind == GOC_SIM_KIND_SPIN && cur_ok)
+			cur->prio = --sim.pct_floor;
 		pick = c[0];
 		for (uint32_t i = 1; i < n; i++)
 			if (c[i]->prio > pick->prio)
@@ -608,6 +621,12 @@ goc_os_futex_wait(uint32_t *addr, uint32_t val, int64_t timeout_ns)
 	/* Acquire, like the kernel's check under its hash-bucket lock. */
 	if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) != val)
 		return 0;
+	/* A wait that times out at once is a poll: the thread gives up
+	 * the CPU, as a spinner does, and comes back timed out. */
+	if (timeout_ns == 0) {
+		goc__sim_point(GOC_SIM_KIND_SPIN);
+		return GOC_ETIMEDOUT;
+	}
 	/* Spurious wake-ups are part of the contract: callers loop. */
 	if (draw_rng(SPURIOUS_ODDS) == 0)
 		return 0;
@@ -713,7 +732,7 @@ goc_os_thread_start(goc_os_thread_t *tp, void *(*fn)(void *), void *arg,
 	t->own_tsan_fiber = t->fiber.tsan_fiber;
 #endif
 	if (sim.src == SRC_PCT)
-		t->prio = (uint64_t)sim.pct_depth + (splitmix(&sim.rng) >> 16);
+		t->prio = pct_initial();
 	t->state = T_RUN;
 	struct sim_thread **pp = &sim.live;
 	while (*pp != NULL)
