@@ -36,6 +36,9 @@ bench-workloads: $(WORKLOADS)
 		-go '$(GO)' -cc '$(CC)' -srcdir $(top_srcdir) \
 		-out docs/bench/workloads.md $(WORKLOAD_ARGS)
 bench-compare: bench-workloads
+# Under make -j, the timed parts of bench-compare must not overlap: the
+# suite runs first (an order-only prerequisite, only for bench-compare).
+bench-workloads: | $(if $(filter bench-compare,$(MAKECMDGOALS)),bench-suite)
 PHONY_TARGETS += bench-workloads
 EXTRA_DIST += bench/workloads.sh bench/go/workloads/internal/wl/wl.go \
 	bench/go/workloads/fanout/main.go bench/go/workloads/pipeline/main.go \
