@@ -457,6 +457,18 @@ val_eq(goc_map_t *m, const void *a, const void *b)
 	return m->type->val_equal != NULL ? m->type->val_equal(a, b) : a == b;
 }
 
+/*
+ * map_empty: read is an empty table and not amended, so the map holds
+ * nothing now; an operation that only finds may return at once (it
+ * takes effect at this load) without a section.
+ */
+static inline bool
+map_empty(goc_map_t *m)
+{
+	/* Relaxed: nothing is read through the value, only its zero. */
+	return __atomic_load_n(&m->read, __ATOMIC_RELAXED) == 0;
+}
+
 /* ---- the map -------------------------------------------------------- */
 
 goc_map_t *
@@ -507,6 +519,8 @@ goc_map_release(goc_map_t *m)
 bool
 goc_map_load(goc_map_t *m, const void *key, void **val)
 {
+	if (map_empty(m))
+		return false;
 	struct goc_epoch_record *r = rec();
 	uint64_t h = key_hash(m, key);
 	bool ok = false;
@@ -769,6 +783,8 @@ find_for_delete(goc_map_t *m, struct goc_epoch_record *r, uint64_t h,
 bool
 goc_map_load_and_delete(goc_map_t *m, const void *key, void **val)
 {
+	if (map_empty(m))
+		return false;
 	struct goc_epoch_record *r = rec();
 	uint64_t h = key_hash(m, key);
 	bool removed, ok = false;
@@ -805,6 +821,8 @@ int
 goc_map_compare_and_swap(goc_map_t *m, const void *key, const void *old,
 			 void *new_val)
 {
+	if (map_empty(m))
+		return 0;
 	struct goc_epoch_record *r = rec();
 	uint64_t h = key_hash(m, key);
 	struct mbox *b = NULL;
@@ -850,6 +868,8 @@ goc_map_compare_and_swap(goc_map_t *m, const void *key, const void *old,
 bool
 goc_map_compare_and_delete(goc_map_t *m, const void *key, const void *old)
 {
+	if (map_empty(m))
+		return false;
 	struct goc_epoch_record *r = rec();
 	uint64_t h = key_hash(m, key);
 	bool removed, ok = false;
