@@ -7,8 +7,10 @@ AM_TESTS_ENVIRONMENT += GOC_TEST_SIM=1; export GOC_TEST_SIM; \
 	GOC_SIM_TESTS='$(GOC_SIM_TESTS)'; export GOC_SIM_TESTS;
 GOC_SIM_TESTS = tests/api/sched tests/api/chan tests/api/select \
 	tests/api/sync tests/api/timer tests/sim/programs \
-	fuzz/replay_sim_chan
+	fuzz/replay_sim_chan tests/sim/seeds.sh
 UNIT_TESTS += tests/sim/programs
+# The API suites under more seeds and PCT (a script over their binaries).
+TESTS += tests/sim/seeds.sh
 tests_sim_programs_SOURCES = tests/sim/programs.c
 # Goroutine programs from fuzz input, over the simulation (fuzz/sim_chan.c):
 # make check replays the corpus; --enable-fuzz adds the libFuzzer binary.
@@ -24,4 +26,4 @@ fuzz_fuzz_sim_chan_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_fuzz_sim_chan_LDADD = libgoconc_internal.la $(CK_LIBS) -lpthread
 endif
 endif
-EXTRA_DIST += tools/replay docs/testing.md
+EXTRA_DIST += tools/replay docs/testing.md tests/sim/seeds.sh
