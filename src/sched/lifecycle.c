@@ -46,7 +46,7 @@ goc__checkdead(void)
 		return;
 	if (__atomic_load_n(&s->runqsize, __ATOMIC_RELAXED) != 0)
 		return;
-	for (int32_t i = 0; i < s->gomaxprocs; i++)
+	for (int32_t i = 0; i < s->nallp; i++)
 		if (s->allp[i] != NULL && !goc__runq_empty(s->allp[i]))
 			return;
 	goc_fatal("all goroutines are asleep - deadlock!");
@@ -90,6 +90,7 @@ goc__runtime_init(void)
 		goc__foreign_init();
 		s->allp = goc__xcalloc(GOC_MAXPROCS_LIMIT, sizeof(*s->allp));
 		s->gomaxprocs = n;
+		__atomic_store_n(&s->nallp, n, __ATOMIC_RELEASE);
 		for (int i = n - 1; i >= 0; i--) {
 			s->allp[i] = goc__palloc(i);
 			goc__lock(&s->lock);

@@ -451,6 +451,10 @@ goc_maxprocs(int n)
 			}
 		}
 		__atomic_store_n(&s->gomaxprocs, n, __ATOMIC_RELEASE);
+		if (n > s->nallp)
+			/* Release: the new Ps are set up before thieves
+			 * that see the count look at them. */
+			__atomic_store_n(&s->nallp, n, __ATOMIC_RELEASE);
 		goc__unlock(&s->lock);
 		goc__wakep();
 		return old;

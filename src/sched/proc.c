@@ -96,12 +96,18 @@ goc__fastrand(void)
 
 /* ---- the scheduling loop ---------------------------------------------- */
 
-/* Try every other P, in random order, four rounds (Go's stealWork). */
+/*
+ * Try every other P, in random order, four rounds (Go's stealWork).
+ * "Every" includes Ps beyond a lowered gomaxprocs that are still running
+ * (goc_maxprocs does not stop the world): a goroutine spawned or readied
+ * there sits on that P's queue, and if the running goroutine never
+ * parks, a thief is the only way it runs.
+ */
 static struct goc_g *
 stealwork(struct goc_m *m, bool *inherit)
 {
 	struct goc_p *pp = m->p;
-	int32_t n = __atomic_load_n(&goc__sched.gomaxprocs, __ATOMIC_ACQUIRE);
+	int32_t n = __atomic_load_n(&goc__sched.nallp, __ATOMIC_ACQUIRE);
 
 	*inherit = false;
 	for (int round = 0; round < 4; round++) {
@@ -198,8 +204,10 @@ top:;
 			__atomic_add_fetch(&s->nmspinning, 1, __ATOMIC_SEQ_CST);
 			goto top;
 		}
-		/* And every local run queue. */
-		for (int32_t i = 0; i < procs; i++) {
+		/* And every local run queue (beyond gomaxprocs too, see
+		 * stealwork). */
+		int32_t nall = __atomic_load_n(&s->nallp, __ATOMIC_ACQUIRE);
+		for (int32_t i = 0; i < nall; i++) {
 			struct goc_p *v = s->allp[i];
 			if (v == NULL || goc__runq_empty(v))
 				continue;

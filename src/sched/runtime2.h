@@ -226,6 +226,10 @@ struct goc_sched {
 	int32_t nmspinning;   /* (atomic) */
 	int32_t gomaxprocs;   /* (lock, atomic read) */
 	struct goc_p **allp;  /* (lock) gomaxprocs entries */
+	/* (lock to write, atomic read) allp entries ever made: Ps beyond
+	 * gomaxprocs live on until their M next schedules, and the work on
+	 * them must stay within thieves' reach meanwhile. */
+	int32_t nallp;
 	/* Dead Gs shared between Ps. */
 	struct goc_g *gfree; /* (gflock) */
 	int32_t ngfree;      /* (gflock) */

@@ -357,3 +357,62 @@ GOC_TEST(spawn_burst_shares_stacks)
 	else
 		expect_int_le(b.changes, 64);
 }
+
+/*
+ * A goroutine left running on a P beyond a lowered GOMAXPROCS spawns a
+ * goroutine (it lands on that P's runnext) and spins, never parking, until
+ * it has run. Only a thief can run it: Ps beyond gomaxprocs must stay
+ * steal victims until their M notices they are gone.
+ */
+struct beyond {
+	goc_atomic_int64_t ran;
+	goc_atomic_int64_t done;
+	int32_t pid;
+};
+
+static void
+beyond_child(void *arg)
+{
+	goc_atomic_int64_store(&((struct beyond *)arg)->ran, 1);
+}
+
+static void
+beyond_spinner(void *arg)
+{
+	struct beyond *b = arg;
+
+	/* Yield until this goroutine sits on the last of the four Ps. */
+	while (goc__getm()->p->id != 3)
+		goc_yield();
+	b->pid = goc__getm()->p->id;
+	goc_maxprocs(2);
+	goc_go(beyond_child, b);
+	while (goc_atomic_int64_load(&b->ran) == 0)
+		; /* no yield: the child must be stolen */
+	goc_atomic_int64_store(&b->done, 1);
+}
+
+static int
+beyond_main(void *arg)
+{
+	struct beyond *b = arg;
+	/* This goroutine yields too, so the spinner moves between Ps until
+	 * a thief takes it to P 3. */
+	goc_go(beyond_spinner, b);
+	while (goc_atomic_int64_load(&b->done) == 0)
+		goc_yield();
+	return 0;
+}
+
+GOC_TEST(maxprocs_shrink_keeps_dying_p_stealable)
+{
+	if (getenv("GOC_TEST_SIM") != NULL)
+		goc_test_skip("spins without yielding: needs real threads");
+	struct beyond b = {.pid = -1};
+	int old = goc_maxprocs(4);
+	goc_test_set_timeout(60);
+	expect_int_eq(goc_run(beyond_main, &b), 0);
+	expect_int_eq(b.pid, 3);
+	expect_int_eq(goc_atomic_int64_load(&b.ran), 1);
+	goc_maxprocs(old);
+}
