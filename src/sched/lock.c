@@ -106,7 +106,9 @@ goc__notetsleep(struct goc_note *n, int64_t ns)
 	}
 	if (ns == 0)
 		GOC_SIM_SPIN(); /* a poll: a caller may loop on it */
-	int64_t deadline = goc_os_nanotime() + ns;
+	int64_t now = goc_os_nanotime();
+	/* A far timer (a deadline near INT64_MAX) must not overflow. */
+	int64_t deadline = ns > INT64_MAX - now ? INT64_MAX : now + ns;
 	while (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) == 0) {
 		int64_t left = deadline - goc_os_nanotime();
 		if (left <= 0)
