@@ -417,8 +417,12 @@ scqp_pop(struct scqp *q, void **v)
 				break; /* resolved (or h is stale): help on */
 			/* An older cycle: ticket h not filled. With no push
 			 * holding it the ring is empty (seq_cst: tail
-			 * against the head and cell we read). */
-			if ((int64_t)(__atomic_load_n(&q->tail,
+			 * against the head and cell we read). Once a push
+			 * held it, it still does or has given it up: no
+			 * need to read the pushes' line again while we
+			 * spin. */
+			if (spins == 0 &&
+			    (int64_t)(__atomic_load_n(&q->tail,
 						      __ATOMIC_SEQ_CST) -
 				      h) <= 0)
 				return false;
