@@ -53,13 +53,21 @@ PHONY_TARGETS += clean-local-bench
 # with the SPEC §6 targets of bench/targets.txt, and plots (gnuplot) in
 # docs/bench/. BENCH_SUITE_COUNT passes (3 by default).
 BENCH_SUITE = $(filter-out bench/ring bench/peers/%,$(BENCHES))
+# Peers beside them: Boost.Fiber when configure found it.
+BENCH_SUITE_PEERS =
+if HAVE_BOOST_FIBER
+BENCHES += bench/peers/boost_fiber
+bench_peers_boost_fiber_SOURCES = bench/peers/boost_fiber.cc
+bench_peers_boost_fiber_LDADD = -lboost_fiber -lboost_context -lpthread
+BENCH_SUITE_PEERS += bench/peers/boost_fiber
+endif
 BENCH_SUITE_COUNT ?= 3
-bench-suite: $(BENCH_SUITE)
+bench-suite: $(BENCH_SUITE) $(BENCH_SUITE_PEERS)
 	$(SHELL) $(top_srcdir)/bench/suite.sh -count $(BENCH_SUITE_COUNT) \
 		-benchtime $(BENCH_TIME) -cpu $(BENCH_CPU) \
 		-deadline $(BENCH_DEADLINE) -quiet $(BENCH_QUIET) -go '$(GO)' \
 		-srcdir $(top_srcdir) -out docs/bench/suite.md -plots docs/bench \
-		$(BENCH_SUITE)
+		$(BENCH_SUITE) $(BENCH_SUITE_PEERS)
 bench-compare: bench-suite
 PHONY_TARGETS += bench-suite
 EXTRA_DIST += bench/suite.sh bench/targets.txt

@@ -9,6 +9,11 @@
 #                  [-quiet SECONDS] [-go /usr/bin/go|""] [-srcdir DIR]
 #                  [-out FILE] [-plots DIR] [-norun] PROGRAM...
 #
+# A PROGRAM under bench/peers/ is a peer library running the same
+# workloads under prefixed names (bench/peers/boost_fiber prints
+# BenchmarkBoostFiberChanSync-2 ...): its numbers become a column beside
+# libgoconc's rows of the same name, with the ratio.
+#
 # For each PROGRAM (bench/chan, bench/sync, ...) it asks the program for
 # its benchmark names (-list) and runs the Go benchmarks of the same
 # names from the Go twins (bench/go, built once into the build directory,
@@ -132,6 +137,7 @@ else
 			echo "suite.sh: pass $i of $count: $b" >&2
 			"./$p" -benchtime="$benchtime" -cpu="$cpu" \
 				-deadline="$deadline" -count=1 >>"$res/suite-$b.txt"
+			case $p in */peers/*) continue ;; esac
 			[ -n "$gobin" ] || continue
 			# The twins: the program's names that Go has.
 			# (Sub-benchmarks: the top-level name selects them all.)
@@ -167,9 +173,13 @@ cpuname=$(sed -n 's/^cpu: //p' "$first" | head -n 1)
 compiler=$(sed -n 's/^# compiler: //p' "$first" | head -n 1)
 
 files=
+peerfiles=
 for p in $programs; do
 	b=$(basename "$p")
-	files="$files $res/suite-$b.txt $res/suite-$b-go.txt"
+	case $p in
+	*/peers/*) peerfiles="$peerfiles $res/suite-$b.txt" ;;
+	*) files="$files $res/suite-$b.txt $res/suite-$b-go.txt" ;;
+	esac
 done
 
 # The table, and tab-separated data for the plots (ratios.dat: name,
@@ -180,7 +190,8 @@ awk -v cpus="$cpu" -v count="$count" -v gostate="$gostate" \
     -v compiler="$compiler" -v commit="$commit" -v goversion="$goversion" \
     -v benchtime="$benchtime" -v lb="$load_before" -v la="$load_after" \
     -v quiet="$quiet" -v waited="$waited" -v date="$date" \
-    -v targets="$srcdir/bench/targets.txt" -v plots="$plots" '
+    -v targets="$srcdir/bench/targets.txt" -v plots="$plots" \
+    -v peerlist="boost_fiber:BoostFiber:Boost.Fiber" '
 function norm(name) {
 	if (name !~ /-[0-9]+$/)
 		name = name "-1"
@@ -229,6 +240,12 @@ function target(name,    i, base) {
 	return ""
 }
 BEGIN {
+	# peers: "file:prefix:label ..."
+	np = split(peerlist, PL, " ")
+	for (i = 1; i <= np; i++) {
+		split(PL[i], q, ":")
+		PEERNAME[q[1]] = q[3]; PEERPFX[q[1]] = q[2]; PEERS[i] = q[1]
+	}
 	printf "" > (plots "/ratios.dat")
 	while ((getline line < targets) > 0) {
 		if (line ~ /^[ \t]*(#|$)/)
@@ -244,8 +261,19 @@ BEGIN {
 FNR == 1 {
 	src = FILENAME; sub(/.*\/suite-/, "", src); sub(/\.txt$/, "", src)
 	isgo = src ~ /-go$/
+	ispeer = (src in PEERNAME)
 	prog = src; sub(/-go$/, "", prog)
-	if (!(prog in seenprog)) { seenprog[prog] = 1; progs[++nprog] = prog }
+	if (!ispeer && !(prog in seenprog)) { seenprog[prog] = 1; progs[++nprog] = prog }
+}
+ispeer && /^Benchmark/ {
+	# BenchmarkBoostFiberChanSync-2 -> BenchmarkChanSync-2 @ peer
+	key = norm($1)
+	sub("^Benchmark" PEERPFX[src], "Benchmark", key)
+	key = key "@" src
+	k = ++cnt[key]
+	val[key, "ns", k] = $3
+	haspeer[src] = 1
+	next
 }
 /^Benchmark/ {
 	key = norm($1)
@@ -289,8 +317,22 @@ END {
 	for (pi = 1; pi <= nprog; pi++) {
 		prog = progs[pi]
 		printf "\n## bench/%s\n\n", prog
-		print "| Benchmark | libgoconc ns/op | Go ns/op | ratio | target | |"
-		print "|---|---:|---:|---:|---:|---|"
+		# peer columns: the peers that ran any row of this program
+		npc = 0
+		for (i = 1; i <= np; i++)
+			for (k = 1; k <= nkeys[prog]; k++)
+				if (cnt[order[prog, k] "@" PEERS[i]] > 0) {
+					PC[++npc] = PEERS[i]
+					break
+				}
+		hdr = "| Benchmark | libgoconc ns/op | Go ns/op | ratio | target | |"
+		sep = "|---|---:|---:|---:|---:|---|"
+		for (i = 1; i <= npc; i++) {
+			hdr = hdr " " PEERNAME[PC[i]] " ns/op | libgoconc/" PEERNAME[PC[i]] " |"
+			sep = sep "---:|---:|"
+		}
+		print hdr
+		print sep
 		dat = plots "/scaling-" prog ".dat"
 		printf "" > dat
 		for (k = 1; k <= nkeys[prog]; k++) {
@@ -311,7 +353,13 @@ END {
 				else { verdict = "**missed**"; missed++ }
 			} else if (t != "")
 				untested++
-			printf "| %s | %s | %s | %s | %s | %s |\n", substr(key, 10), cell(key), gocell, (r == "" ? "–" : sprintf("%.2f", r)), (t == "" ? "–" : "≤ " t), verdict
+			printf "| %s | %s | %s | %s | %s | %s |", substr(key, 10), cell(key), gocell, (r == "" ? "–" : sprintf("%.2f", r)), (t == "" ? "–" : "≤ " t), verdict
+			for (i = 1; i <= npc; i++) {
+				pk = key "@" PC[i]
+				pm = median(pk, "ns")
+				printf " %s | %s |", cell(pk), ((a != "" && pm != "" && pm > 0) ? sprintf("%.2f", a / pm) : "–")
+			}
+			printf "\n"
 			if (r != "")
 				printf "%s\t%.4f\t%s\n", substr(key, 10), r, (t == "" ? "NaN" : t) > (plots "/ratios.dat")
 			pp = key; sub(/.*-/, "", pp)
@@ -352,7 +400,7 @@ function median2(key, m,    n, i, j, t, a) {
 		}
 	return fmtns(n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
 }
-' $files >"$out.tmp"
+' $peerfiles $files >"$out.tmp"
 mv "$out.tmp" "$out"
 
 # Plots, when gnuplot is there: the ratios, and ns/op against P.
