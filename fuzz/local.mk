@@ -19,7 +19,7 @@ FUZZ_TARGETS += fuzz/fuzz_ring
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 # ring.c is compiled into the target so that libFuzzer sees its coverage.
 fuzz_fuzz_ring_SOURCES = fuzz/ring.c src/lf/ring.c
-fuzz_fuzz_ring_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_fuzz_ring_CFLAGS = $(AM_CFLAGS) $(GOC_ARCH_CFLAGS) -fsanitize=fuzzer
 fuzz_fuzz_ring_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_fuzz_ring_LDADD = libgoconc_internal.la $(CK_LIBS) -lpthread
 
