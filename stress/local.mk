@@ -7,6 +7,11 @@ stress_ring_LDADD = $(UNIT_LDADD)
 stress_ring_lin_SOURCES = stress/ring_lin.c stress/ring_lin.h \
 	stress/lincheck.c stress/lincheck.h
 stress_ring_lin_LDADD = $(UNIT_LDADD)
+# Channel histories through the same checker (non-blocking operations).
+STRESS_TESTS += stress/chan_lin
+stress_chan_lin_SOURCES = stress/chan_lin.c stress/ring_lin.h \
+	stress/lincheck.c stress/lincheck.h
+stress_chan_lin_LDADD = $(UNIT_LDADD)
 
 STRESS_SECONDS ?= 60
 stress: $(STRESS_TESTS)

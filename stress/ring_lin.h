@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Linearizability rounds for goc_ring_t, shared by tests/unit/ring_lin.c
- * (a fixed number of rounds) and stress/ring_lin.c (time-boxed).
+ * Linearizability rounds for a bounded FIFO queue, shared by
+ * tests/unit/ring_lin.c (a fixed number of rounds) and stress/ring_lin.c
+ * (time-boxed) for goc_ring_t, and stress/chan_lin.c for a buffered
+ * channel's non-blocking operations (struct rl_queue says which).
  *
  * A round: a fresh ring of small capacity, prefilled with 0..cap values
  * by the main thread, then `threads` persistent worker threads released
@@ -12,7 +14,8 @@
  * its result. The history is checked with lincheck.c: first against the
  * strict sequential bounded FIFO; a history only the documented slots
  * model explains ("full" while operations in progress hold slots) is
- * counted, not failed; anything else fails and is printed.
+ * counted, not failed, for a queue that documents it (the ring; a
+ * channel does not); anything else fails and is printed.
  *
  * Include after harness.h.
  */
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <goconc/ring.h>
 
@@ -36,11 +40,59 @@
 #define RL_MAX_THREADS 8
 #define RL_MAX_OPS     12 /* per thread */
 
+/* The queue under test: non-blocking push and pop of non-zero values. */
+struct rl_queue {
+	const char *name;
+	bool slots_model; /* "full" may count slots in progress */
+	void *(*make)(size_t cap);
+	void (*destroy)(void *q);
+	bool (*push)(void *q, uint64_t v);
+	bool (*pop)(void *q, uint64_t *v);
+};
+
+static void *
+rl_ring_make(size_t cap)
+{
+	goc_ring_t *r = malloc(sizeof(*r));
+	if (r != NULL && goc_ring_init(r, cap) != 0) {
+		free(r);
+		r = NULL;
+	}
+	return r;
+}
+
+static void
+rl_ring_destroy(void *q)
+{
+	goc_ring_destroy(q);
+	free(q);
+}
+
+static bool
+rl_ring_push(void *q, uint64_t v)
+{
+	return goc_ring_push(q, (void *)(uintptr_t)v);
+}
+
+static bool
+rl_ring_pop(void *q, uint64_t *v)
+{
+	void *p = NULL;
+	bool ok = goc_ring_pop(q, &p);
+	*v = (uint64_t)(uintptr_t)p;
+	return ok;
+}
+
+static const struct rl_queue rl_ring_queue = {"goc_ring",   true,
+					      rl_ring_make, rl_ring_destroy,
+					      rl_ring_push, rl_ring_pop};
+
 struct rl_config {
-	int threads;        /* 1..RL_MAX_THREADS */
-	int ops_per_thread; /* 1..RL_MAX_OPS */
-	size_t cap;         /* 1..LC_MAX_CAP, a power of two */
-	bool one_cpu;       /* pin every thread to one CPU */
+	int threads;                  /* 1..RL_MAX_THREADS */
+	int ops_per_thread;           /* 1..RL_MAX_OPS */
+	size_t cap;                   /* 1..LC_MAX_CAP, a power of two */
+	bool one_cpu;                 /* pin every thread to one CPU */
+	const struct rl_queue *queue; /* NULL: goc_ring_t */
 };
 
 struct rl_stats {
@@ -59,12 +111,13 @@ struct rl_worker {
 
 struct rl_runner {
 	const struct rl_config *cfg;
-	goc_ring_t *ring; /* (gen) the round's ring */
-	uint64_t clock;   /* (atomic) the history's time */
-	unsigned gen;     /* (atomic) round number; ~0u: exit */
-	int done;         /* (atomic) workers finished with the round */
-	int cpu;          /* for one_cpu, or -1 */
-	uint64_t base;    /* (gen) first value of the round */
+	const struct rl_queue *q;
+	void *ring;     /* (gen) the round's queue */
+	uint64_t clock; /* (atomic) the history's time */
+	unsigned gen;   /* (atomic) round number; ~0u: exit */
+	int done;       /* (atomic) workers finished with the round */
+	int cpu;        /* for one_cpu, or -1 */
+	uint64_t base;  /* (gen) first value of the round */
 	struct rl_worker w[RL_MAX_THREADS];
 };
 
@@ -109,19 +162,18 @@ rl_worker_main(void *arg)
 			if (((r >> 8) & 15) == 0)
 				sched_yield();
 			if (r & 1) {
-				void *v = NULL;
+				uint64_t v = 0;
 				o->kind = LC_POP;
 				o->inv = rl_now(rn);
-				o->ok = goc_ring_pop(rn->ring, &v);
+				o->ok = rn->q->pop(rn->ring, &v);
 				o->res = rl_now(rn);
-				o->value = (uint64_t)(uintptr_t)v;
+				o->value = v;
 			} else {
 				o->kind = LC_PUSH;
 				o->value = rn->base + (uint64_t)w->id * 64 +
 					   (uint64_t)i + 1;
 				o->inv = rl_now(rn);
-				o->ok = goc_ring_push(
-					rn->ring, (void *)(uintptr_t)o->value);
+				o->ok = rn->q->push(rn->ring, o->value);
 				o->res = rl_now(rn);
 			}
 		}
@@ -139,6 +191,7 @@ rl_start(struct rl_runner *rn, const struct rl_config *c)
 	require_true((size_t)(c->threads * c->ops_per_thread) + c->cap <=
 		     LC_MAX_OPS);
 	rn->cfg = c;
+	rn->q = c->queue != NULL ? c->queue : &rl_ring_queue;
 	rn->cpu = -1;
 #ifdef HAVE_PTHREAD_SETAFFINITY_NP
 	if (c->one_cpu) {
@@ -174,11 +227,11 @@ rl_round(struct rl_runner *rn, struct rl_stats *st)
 	const struct rl_config *c = rn->cfg;
 	struct lc_op ops[LC_MAX_OPS];
 	int n = 0;
-	goc_ring_t ring;
 	long states;
+	void *ring = rn->q->make(c->cap);
 
-	require_int_eq(goc_ring_init(&ring, c->cap), 0);
-	rn->ring = &ring;
+	require_true(ring != NULL);
+	rn->ring = ring;
 	rn->base = (uint64_t)(st->rounds + 1) << 12;
 	/* Prefill: pushes that return before any worker starts. */
 	int pre = (int)(goc_test_rand() % (c->cap + 1));
@@ -188,7 +241,7 @@ rl_round(struct rl_runner *rn, struct rl_stats *st)
 		o->thread = -1;
 		o->value = rn->base + 4000 + (uint64_t)i;
 		o->inv = rl_now(rn);
-		o->ok = goc_ring_push(&ring, (void *)(uintptr_t)o->value);
+		o->ok = rn->q->push(ring, o->value);
 		o->res = rl_now(rn);
 	}
 	__atomic_store_n(&rn->done, 0, __ATOMIC_RELAXED);
@@ -199,7 +252,7 @@ rl_round(struct rl_runner *rn, struct rl_stats *st)
 	for (int t = 0; t < c->threads; t++)
 		for (int i = 0; i < c->ops_per_thread; i++)
 			ops[n++] = rn->w[t].ops[i];
-	goc_ring_destroy(&ring);
+	rn->q->destroy(ring);
 	st->rounds++;
 
 	enum lc_result r = lc_check(ops, n, c->cap, LC_STRICT, &states);
@@ -207,7 +260,7 @@ rl_round(struct rl_runner *rn, struct rl_stats *st)
 		st->max_states = states;
 	if (r == LC_LINEARIZABLE)
 		return true;
-	if (r == LC_NOT_LINEARIZABLE) {
+	if (r == LC_NOT_LINEARIZABLE && rn->q->slots_model) {
 		r = lc_check(ops, n, c->cap, LC_SLOTS, &states);
 		if (r == LC_LINEARIZABLE) {
 			st->slots_only++;
@@ -218,10 +271,65 @@ rl_round(struct rl_runner *rn, struct rl_stats *st)
 	lc_format(ops, n, buf, sizeof(buf));
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
 		goc_test_note("%s", line);
-	goc_test_fail("round %ld (%d threads, cap %zu): %s (history above)",
-		      st->rounds, c->threads, c->cap, lc_result_name(r));
+	goc_test_fail("%s round %ld (%d threads, cap %zu): %s (history above)",
+		      rn->q->name, st->rounds, c->threads, c->cap,
+		      lc_result_name(r));
 	st->failures++;
 	return false;
+}
+
+static inline double
+rl_now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*
+ * rl_histories runs rounds of random shapes for about `seconds` (slices of
+ * 50 ms per shape) on queue (NULL: goc_ring_t), and expects no failure.
+ */
+static inline void
+rl_histories(double seconds, bool one_cpu, const struct rl_queue *queue)
+{
+	static const struct {
+		int threads, ops;
+		size_t cap;
+	} shapes[] = {
+		{2, 10, 1}, {3, 6, 1}, {3, 8, 2}, {4, 6, 2},
+		{4, 8, 4},  {6, 6, 2}, {8, 6, 1}, {8, 6, 8},
+	};
+	double end = rl_now_s() + seconds;
+	struct rl_stats total = {0};
+
+	goc_test_set_timeout(seconds * 4 + 120);
+	do {
+		uint64_t r = goc_test_rand();
+		int k = (int)(r % GOC_ARRAY_SIZE(shapes));
+		struct rl_config c = {shapes[k].threads, shapes[k].ops,
+				      shapes[k].cap, one_cpu, queue};
+		struct rl_runner rn = {0};
+		struct rl_stats st = {0};
+		double slice = rl_now_s() + 0.05;
+
+		rl_start(&rn, &c);
+		do
+			rl_round(&rn, &st);
+		while (st.failures == 0 && rl_now_s() < slice);
+		rl_stop(&rn);
+		total.rounds += st.rounds;
+		total.slots_only += st.slots_only;
+		total.failures += st.failures;
+		if (st.max_states > total.max_states)
+			total.max_states = st.max_states;
+	} while (total.failures == 0 && rl_now_s() < end);
+	expect_int_eq(total.failures, 0);
+	goc_test_note("%s: %ld histories%s, %ld explained only by the slots "
+		      "model, at most %ld states",
+		      queue != NULL ? queue->name : rl_ring_queue.name,
+		      total.rounds, one_cpu ? " (one CPU)" : "",
+		      total.slots_only, total.max_states);
 }
 
 #endif /* GOC_STRESS_RING_LIN_H */

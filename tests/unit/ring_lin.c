@@ -201,7 +201,7 @@ GOC_TEST(checker_wide_overlap)
 static void
 rounds(int threads, int ops, size_t cap, bool one_cpu, long count)
 {
-	struct rl_config c = {threads, ops, cap, one_cpu};
+	struct rl_config c = {threads, ops, cap, one_cpu, NULL};
 	struct rl_runner rn = {0};
 	struct rl_stats st = {0};
 
