@@ -10,7 +10,8 @@
 #
 #   bench/workloads.sh [-runs N] [-warmup N] [-go /usr/bin/go|""]
 #                      [-hyperfine PATH|""] [-cc "gcc ..."] [-srcdir DIR]
-#                      [-out FILE] [-pairs 1,2,4,8,16] [-small] [-norun]
+#                      [-out FILE] [-plots DIR] [-pairs 1,2,4,8,16]
+#                      [-small] [-norun]
 #
 # The Go twins are built once into bench/go/workloads-bin/ of the build tree
 # (GOCACHE and GOPATH there too, offline: GOPROXY=off). Each workload runs
@@ -29,6 +30,10 @@
 # Without Go the report has the C side alone and says so; without
 # hyperfine every program is timed by this script instead (date +%s%N
 # around each run, same warm-up and run counts), and the report says so.
+# With gnuplot installed it also draws, into -plots (the folder of -out
+# by default), the wall-clock and CPU ratio per workload
+# (workloads-ratios.svg, .png) and ping-pong time against the number of
+# pairs (workloads-pingpong.svg, .png).
 # -small: parameters a tenth of the default size (a quick check of the
 # script itself; the numbers mean little). -norun: the report again from
 # bench/results.
@@ -41,6 +46,7 @@ hyperfine=$(command -v hyperfine 2>/dev/null || true)
 cc=${CC:-cc}
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 out=docs/bench/workloads.md
+plots=
 pairs=1,2,4,8,16
 small=0
 norun=0
@@ -54,19 +60,21 @@ while [ $# -gt 0 ]; do
 	-cc) cc=$2; shift 2 ;;
 	-srcdir) srcdir=$(cd "$2" && pwd); shift 2 ;;
 	-out) out=$2; shift 2 ;;
+	-plots) plots=$2; shift 2 ;;
 	-pairs) pairs=$2; shift 2 ;;
 	-small) small=1; shift ;;
 	-norun) norun=1; shift ;;
-	*) echo "usage: $0 [-runs N] [-warmup N] [-go PATH] [-hyperfine PATH] [-cc CC] [-srcdir DIR] [-out FILE] [-pairs LIST] [-small] [-norun]" >&2
+	*) echo "usage: $0 [-runs N] [-warmup N] [-go PATH] [-hyperfine PATH] [-cc CC] [-srcdir DIR] [-out FILE] [-plots DIR] [-pairs LIST] [-small] [-norun]" >&2
 	   exit 2 ;;
 	esac
 done
 
 builddir=$(pwd)
+[ -n "$plots" ] || plots=$(dirname "$out")
 res=$builddir/bench/results
 wl=bench/workloads
 gowl=$builddir/bench/go/workloads-bin
-mkdir -p "$res" "$gowl" "$(dirname "$out")"
+mkdir -p "$res" "$gowl" "$(dirname "$out")" "$plots"
 if [ "$norun" = 0 ]; then
 	for p in fanout pipeline pingpong pool mem; do
 		if [ ! -x "$wl/$p" ]; then
@@ -324,6 +332,8 @@ ratio() {
 	echo
 	echo "| Workload | Arguments | libgoconc (s) | Go (s) | libgoconc/Go | CPU libgoconc | CPU Go | CPU ratio | Check |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
+	: >"$plots/workloads-ratios.dat"
+	: >"$plots/workloads-pingpong.dat"
 	while IFS='|' read -r label cmd check csv; do
 		c=– g=– r=– cc=– cg=– cr=–
 		if [ -n "$csv" ]; then
@@ -336,6 +346,16 @@ ratio() {
 			cr=$(ratio "$cc" "$cg")
 		fi
 		echo "| $label | \`$cmd\` | $c | $g | $r | $cc | $cg | $cr | $check |"
+		# For the plots: tab-separated, "–" where a value is missing.
+		[ "$r" = – ] || printf '%s\t%s\t%s\n' "$label" "$r" "$cr" \
+			>>"$plots/workloads-ratios.dat"
+		case $label in
+		pingpong-*)
+			[ -z "$csv" ] || printf '%s\t%s\t%s\n' "${label#pingpong-}" \
+				"$(field "$csv" libgoconc median)" \
+				"$(field "$csv" Go median)" \
+				>>"$plots/workloads-pingpong.dat" ;;
+		esac
 	done <"$rows"
 	echo
 	echo "Workloads (bench/workloads/*.c, Go twins in bench/go/workloads/):"
@@ -407,4 +427,43 @@ ratio() {
 	echo "Raw outputs: bench/results/wl-* in the build tree (hyperfine JSON,"
 	echo "Markdown and CSV per workload)."
 } >"$out"
+
+# Plots, when gnuplot is there.
+if command -v gnuplot >/dev/null 2>&1 && [ -s "$plots/workloads-ratios.dat" ]; then
+	for term in "svg size 900,500 dynamic" "pngcairo size 900,500"; do
+		ext=${term%% *}
+		[ "$ext" = pngcairo ] && ext=png
+		gnuplot <<EOF 2>/dev/null || echo "workloads.sh: gnuplot could not draw $ext" >&2
+set terminal $term
+set output "$plots/workloads-ratios.$ext"
+set title "Whole-program workloads: libgoconc / Go (lower is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.6
+set xtics rotate by -45 font ",8"
+set yrange [0:*]
+set grid ytics
+set key top left
+set datafile separator "\t"
+set datafile missing "–"
+plot "$plots/workloads-ratios.dat" using 2:xtic(1) title "wall clock" lc rgb "#3060a0", \
+     "" using 3 title "CPU time" lc rgb "#60a030"
+EOF
+		[ -s "$plots/workloads-pingpong.dat" ] || continue
+		gnuplot <<EOF 2>/dev/null || echo "workloads.sh: gnuplot could not draw $ext" >&2
+set terminal $term
+set output "$plots/workloads-pingpong.$ext"
+set title "Ping-pong, $pp_total round trips in all: median time against pairs"
+set logscale x 2
+set xlabel "pairs"
+set ylabel "seconds"
+set yrange [0:*]
+set grid
+set datafile separator "\t"
+set datafile missing "–"
+plot "$plots/workloads-pingpong.dat" using 1:2 with linespoints title "libgoconc", \
+     "" using 1:3 with linespoints dt 2 title "Go"
+EOF
+	done
+fi
 cat "$out"

@@ -5,9 +5,9 @@
 # bench-workloads (and make bench-compare) checks and times every C/Go
 # pair with hyperfine (bench/workloads.sh), measures bytes per channel and
 # per context (bench/workloads/mem), and writes docs/bench/workloads.md
-# in the build tree. Knobs: WORKLOAD_RUNS (10), WORKLOAD_WARMUP (2),
-# WORKLOAD_PAIRS (ping-pong pair counts, 1,2,4,8,16), WORKLOAD_ARGS
-# (more flags for the script, e.g. -small).
+# in the build tree, with plots (gnuplot) beside it. Knobs: WORKLOAD_RUNS
+# (10), WORKLOAD_WARMUP (2), WORKLOAD_PAIRS (ping-pong pair counts,
+# 1,2,4,8,16), WORKLOAD_ARGS (more flags for the script: -small, -norun).
 WORKLOADS = bench/workloads/fanout bench/workloads/pipeline \
 	bench/workloads/pingpong bench/workloads/pool bench/workloads/mem
 check_PROGRAMS += $(WORKLOADS)
@@ -34,7 +34,7 @@ bench-workloads: $(WORKLOADS)
 	$(SHELL) $(top_srcdir)/bench/workloads.sh -runs $(WORKLOAD_RUNS) \
 		-warmup $(WORKLOAD_WARMUP) -pairs $(WORKLOAD_PAIRS) \
 		-go '$(GO)' -cc '$(CC)' -srcdir $(top_srcdir) \
-		-out docs/bench/workloads.md $(WORKLOAD_ARGS)
+		-out docs/bench/workloads.md -plots docs/bench $(WORKLOAD_ARGS)
 bench-compare: bench-workloads
 # Under make -j, the timed parts of bench-compare must not overlap: the
 # suite runs first (an order-only prerequisite, only for bench-compare).
@@ -44,7 +44,10 @@ EXTRA_DIST += bench/workloads.sh bench/go/workloads/internal/wl/wl.go \
 	bench/go/workloads/fanout/main.go bench/go/workloads/pipeline/main.go \
 	bench/go/workloads/pingpong/main.go bench/go/workloads/pool/main.go \
 	bench/go/workloads/mem/main.go
-CLEANFILES += docs/bench/workloads.md
+CLEANFILES += docs/bench/workloads.md docs/bench/workloads-ratios.dat \
+	docs/bench/workloads-ratios.svg docs/bench/workloads-ratios.png \
+	docs/bench/workloads-pingpong.dat docs/bench/workloads-pingpong.svg \
+	docs/bench/workloads-pingpong.png
 clean-local: clean-local-bench-workloads
 clean-local-bench-workloads:
 	-rm -rf bench/go/workloads-bin
