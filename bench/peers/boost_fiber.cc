@@ -36,7 +36,8 @@
 
 namespace bf = boost::fibers;
 
-namespace {
+namespace
+{
 
 int procs = 1;
 
@@ -52,8 +53,11 @@ struct barrier {
 	std::mutex mu;
 	std::condition_variable cv;
 	int left;
-	explicit barrier(int n) : left(n) {}
-	void wait()
+	explicit barrier(int n) : left(n)
+	{
+	}
+	void
+	wait()
 	{
 		std::unique_lock<std::mutex> lk(mu);
 		if (--left == 0)
@@ -98,18 +102,21 @@ struct group {
 	bf::mutex mu;
 	bf::condition_variable cv;
 	long live = 0;
-	void add(long k)
+	void
+	add(long k)
 	{
 		std::lock_guard<bf::mutex> lk(mu);
 		live += k;
 	}
-	void done()
+	void
+	done()
 	{
 		std::lock_guard<bf::mutex> lk(mu);
 		if (--live == 0)
 			cv.notify_all();
 	}
-	void wait()
+	void
+	wait()
 	{
 		std::unique_lock<bf::mutex> lk(mu);
 		cv.wait(lk, [this] { return live == 0; });
@@ -285,10 +292,11 @@ main(int argc, char **argv)
 				std::printf("BenchmarkBoostFiber%s\n", b.name);
 			return 0;
 		} else {
-			std::fprintf(stderr,
-				     "usage: %s [-bench=NAME] [-benchtime=1s|Nx] "
-				     "[-count=N] [-cpu=1,2] [-list]\n",
-				     argv[0]);
+			std::fprintf(
+				stderr,
+				"usage: %s [-bench=NAME] [-benchtime=1s|Nx] "
+				"[-count=N] [-cpu=1,2] [-list]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -326,8 +334,8 @@ main(int argc, char **argv)
 
 	pool_start(procs);
 	for (const bench &b : benches) {
-		if (!filter.empty() && std::strstr(b.name, filter.c_str()) ==
-					       nullptr)
+		if (!filter.empty() &&
+		    std::strstr(b.name, filter.c_str()) == nullptr)
 			continue;
 		for (int k = 0; k < count; k++) {
 			long n = fixed > 0 ? fixed : 1;
@@ -345,8 +353,9 @@ main(int argc, char **argv)
 				ns = run(b, n);
 			}
 			std::printf("%-40s %10ld %12.2f ns/op\n",
-				    ("BenchmarkBoostFiber" + std::string(b.name) +
-				     "-" + std::to_string(procs))
+				    ("BenchmarkBoostFiber" +
+				     std::string(b.name) + "-" +
+				     std::to_string(procs))
 					    .c_str(),
 				    n, ns / n);
 			std::fflush(stdout);

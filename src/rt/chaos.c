@@ -67,8 +67,8 @@ chaos_next(void)
 
 	if (x == 0) {
 		/* splitmix64 of seed and thread id: a per-thread stream. */
-		x = chaos_seed + 0x9e3779b97f4a7c15ULL *
-					 (uint64_t)(goc_os_gettid() + 1);
+		x = chaos_seed +
+		    0x9e3779b97f4a7c15ULL * (uint64_t)(goc_os_gettid() + 1);
 		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
 		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
 		x ^= x >> 31;

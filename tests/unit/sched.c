@@ -363,11 +363,19 @@ GOC_TEST(spawn_burst_shares_stacks)
  * goroutine (it lands on that P's runnext) and spins, never parking, until
  * it has run. Only a thief can run it: Ps beyond gomaxprocs must stay
  * steal victims until their M notices they are gone.
+ *
+ * Placement, made deterministic: main spawns a helper and spins, so the
+ * helper is stolen onto another P. Whichever of the two sits on the
+ * higher P (its id k >= 1) lowers GOMAXPROCS to k, which puts its own P
+ * beyond the limit, and runs the experiment; the other parks meanwhile,
+ * leaving its P to the thieves.
  */
 struct beyond {
+	goc_atomic_int64_t helper_pid; /* -1 until published */
+	goc_atomic_int64_t role;       /* 0 wait, 1 helper does it, 2 park */
 	goc_atomic_int64_t ran;
-	goc_atomic_int64_t done;
-	int32_t pid;
+	goc_chan_t *done;
+	int32_t k;
 };
 
 static void
@@ -377,30 +385,50 @@ beyond_child(void *arg)
 }
 
 static void
-beyond_spinner(void *arg)
+beyond_experiment(struct beyond *b, int32_t k)
 {
-	struct beyond *b = arg;
-
-	/* Yield until this goroutine sits on the last of the four Ps. */
-	while (goc__getm()->p->id != 3)
-		goc_yield();
-	b->pid = goc__getm()->p->id;
-	goc_maxprocs(2);
+	b->k = k;
+	goc_maxprocs(k);
 	goc_go(beyond_child, b);
 	while (goc_atomic_int64_load(&b->ran) == 0)
 		; /* no yield: the child must be stolen */
-	goc_atomic_int64_store(&b->done, 1);
+}
+
+static void
+beyond_helper(void *arg)
+{
+	struct beyond *b = arg;
+	int64_t role;
+
+	goc_atomic_int64_store(&b->helper_pid, goc__getm()->p->id);
+	while ((role = goc_atomic_int64_load(&b->role)) == 0)
+		;
+	if (role == 1) {
+		beyond_experiment(b, goc__getm()->p->id);
+		goc_chan_send(b->done, NULL);
+	} else {
+		goc_chan_recv(b->done, NULL);
+	}
 }
 
 static int
 beyond_main(void *arg)
 {
 	struct beyond *b = arg;
-	/* This goroutine yields too, so the spinner moves between Ps until
-	 * a thief takes it to P 3. */
-	goc_go(beyond_spinner, b);
-	while (goc_atomic_int64_load(&b->done) == 0)
-		goc_yield();
+	int64_t hp;
+
+	goc_go(beyond_helper, b);
+	while ((hp = goc_atomic_int64_load(&b->helper_pid)) < 0)
+		; /* no yield: the helper is stolen onto another P */
+	int32_t mine = goc__getm()->p->id;
+	if (hp > mine) {
+		goc_atomic_int64_store(&b->role, 1);
+		goc_chan_recv(b->done, NULL);
+	} else {
+		goc_atomic_int64_store(&b->role, 2);
+		beyond_experiment(b, mine);
+		goc_chan_send(b->done, NULL);
+	}
 	return 0;
 }
 
@@ -408,11 +436,13 @@ GOC_TEST(maxprocs_shrink_keeps_dying_p_stealable)
 {
 	if (getenv("GOC_TEST_SIM") != NULL)
 		goc_test_skip("spins without yielding: needs real threads");
-	struct beyond b = {.pid = -1};
+	struct beyond b = {.helper_pid = GOC_ATOMIC_INIT(-1), .k = -1};
+	b.done = goc_chan_make(0, 0);
 	int old = goc_maxprocs(4);
 	goc_test_set_timeout(60);
 	expect_int_eq(goc_run(beyond_main, &b), 0);
-	expect_int_eq(b.pid, 3);
+	expect_int_ge(b.k, 1);
 	expect_int_eq(goc_atomic_int64_load(&b.ran), 1);
 	goc_maxprocs(old);
+	goc_chan_release(b.done);
 }
