@@ -23,11 +23,12 @@
  * "long quanta". PCT (GOCONC_SIM_PCT=d, Burckhardt et al., ASPLOS 2010):
  * random distinct thread priorities, the highest runnable runs, and at
  * d-1 random points of an estimated run length the running thread drops
- * below every initial priority. Bytes (fuzzers): each byte gives a run
- * length (low four bits) and a pick (high four), then a PRNG seeded from
- * the bytes' hash takes over. Wake-up order among futex waiters comes
- * from the same source; spurious futex wake-ups (which every caller
- * tolerates, os.h) and goc__fastrand come from the PRNG.
+ * below every initial priority; a thread at a spin point drops below
+ * all. Bytes (fuzzers): a switch takes two bytes, a run length (its low
+ * four bits) and a pick, then a PRNG seeded from the bytes' hash takes
+ * over. Wake-up order among futex waiters comes from the same source;
+ * spurious futex wake-ups (which every caller tolerates, os.h) and
+ * goc__fastrand come from the PRNG.
  *
  * Determinism. Nothing here reads real time or depends on addresses; the
  * thread lists are in creation order and waiters are ordered by when
