@@ -85,7 +85,7 @@ if [ "$norun" = 0 ]; then
 fi
 
 # ---- parameters -------------------------------------------------------
-# Sized for about 0.5-2 s a run on one core of a 2020s x86-64.
+# Sized for about 0.2-2 s a run on the 2-CPU machine of docs/bench.md.
 fan_depth=6 fan_branch=10
 pipe_stages=8 pipe_items=1000000 pipe_cap=64
 pp_total=1000000
