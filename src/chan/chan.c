@@ -437,6 +437,8 @@ goc__block_forever(enum goc_waitreason reason)
 
 /* ---- send ------------------------------------------------------------- */
 
+static bool chansend_locked(struct goc_hchan *c, const void *ep, bool block);
+
 bool
 goc__chansend(struct goc_hchan *c, const void *ep, bool block)
 {
@@ -455,7 +457,16 @@ goc__chansend(struct goc_hchan *c, const void *ep, bool block)
 	if (!block && __atomic_load_n(&c->closed, __ATOMIC_RELAXED) == 0 &&
 	    full(c))
 		return false;
+	return chansend_locked(c, ep, block);
+}
 
+/*
+ * The locked part of a send, out of line so that the fast path above
+ * needs no stack frame (the sudog lives in this one's).
+ */
+static GOC_NOINLINE bool
+chansend_locked(struct goc_hchan *c, const void *ep, bool block)
+{
 	goc__lock(&c->lock);
 	if (c->closed != 0) {
 		goc__unlock(&c->lock);
@@ -529,6 +540,8 @@ goc_chan_try_send(goc_chan_t *c, const void *elem)
 
 /* ---- receive ---------------------------------------------------------- */
 
+static int chanrecv_locked(struct goc_hchan *c, void *ep, bool block);
+
 int
 goc__chanrecv(struct goc_hchan *c, void *ep, bool block)
 {
@@ -556,7 +569,13 @@ goc__chanrecv(struct goc_hchan *c, void *ep, bool block)
 			return GOC_CHAN_CLOSED;
 		}
 	}
+	return chanrecv_locked(c, ep, block);
+}
 
+/* The locked part of a receive, out of line (see chansend_locked). */
+static GOC_NOINLINE int
+chanrecv_locked(struct goc_hchan *c, void *ep, bool block)
+{
 	goc__lock(&c->lock);
 	if (c->closed != 0 && c->qcount == 0) {
 		goc__race_acquire(raceaddr(c));
