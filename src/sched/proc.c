@@ -143,7 +143,7 @@ findrunnable(struct goc_m *m, bool *inherit)
 top:;
 	struct goc_p *pp = m->p;
 	*inherit = false;
-	goc__timers_check(pp, 0);
+	goc__timers_poll(pp);
 	if ((gp = goc__runq_get(pp, inherit)) != NULL)
 		return gp;
 	if (__atomic_load_n(&s->runqsize, __ATOMIC_RELAXED) != 0) {
@@ -352,7 +352,7 @@ schedule(struct goc_m *m)
 			gp = NULL;
 			inherit = false;
 			/* Due timers first, as Go's findRunnable does. */
-			goc__timers_check(pp, 0);
+			goc__timers_poll(pp);
 			/* Fairness: look at the global queue now and then. */
 			if (pp->schedtick % 61 == 0 &&
 			    __atomic_load_n(&s->runqsize, __ATOMIC_RELAXED) >

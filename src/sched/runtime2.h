@@ -302,6 +302,14 @@ bool goc__timer_del(struct goc_timer *t);
 /* Runs pp's due timers; now == 0 reads the clock only if a timer exists.
  * Returns the next timer's when, or 0. */
 int64_t goc__timers_check(struct goc_p *pp, int64_t now);
+/* The schedule loop's check: one load when pp has no timers (the common
+ * case), the call otherwise. Acquire, as goc__timers_check's own load. */
+static inline void
+goc__timers_poll(struct goc_p *pp)
+{
+	if (__atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE) != 0)
+		goc__timers_check(pp, 0);
+}
 int64_t goc__timers_next(void);
 void goc__timers_move(struct goc_p *from, struct goc_p *to);
 
