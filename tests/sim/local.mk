@@ -6,7 +6,7 @@ if ENABLE_SIM
 AM_TESTS_ENVIRONMENT += GOC_TEST_SIM=1; export GOC_TEST_SIM; \
 	GOC_SIM_TESTS='$(GOC_SIM_TESTS)'; export GOC_SIM_TESTS;
 GOC_SIM_TESTS = tests/api/sched tests/api/chan tests/api/select \
-	tests/api/sync tests/api/timer tests/sim/programs \
+	tests/api/sync tests/api/timer tests/api/context tests/sim/programs \
 	fuzz/replay_sim_chan tests/sim/seeds.sh
 UNIT_TESTS += tests/sim/programs
 # The API suites under more seeds and PCT (a script over their binaries).

@@ -6,7 +6,7 @@
 # once under seed 1 already; this widens the net. A failure names the
 # command that replays it.
 n=${GOC_SIM_API_SEEDS:-8}
-suites="sched chan select sync timer"
+suites="sched chan select sync timer context"
 total=0
 for s in $suites; do total=$((total + 2 * n)); done
 echo "1..$total"
