@@ -12,10 +12,13 @@
  *                         and a 16 KiB memory walk outside it
  *   RWMutexUncontended    per goroutine: RLock RLock RUnlock RUnlock
  *                         Lock Unlock
+ *   RWMutexWrite100       RunParallel: a write lock every 100th, else
+ *                         a read lock (Go's benchmarkRWMutex(b, 0, 100))
  *   RWMutexRead           (defined here) RunParallel RLock/RUnlock on one
  *                         shared RWMutex
  *   WaitGroupUncontended  per goroutine: Add(1) Done Wait
  *   WaitGroupAddDone      RunParallel Add(1) Done on one WaitGroup
+ *   WaitGroupWait         RunParallel Wait on a WaitGroup at zero
  *   Once                  RunParallel Do on a done Once (Go's
  *                         BenchmarkOnce; OnceUncontended in the brief)
  *   CondSignal            (defined here) two goroutines pass a turn back
@@ -235,6 +238,32 @@ GOC_BENCH(RWMutexRead)
 	run_parallel(b, 1, &rw, rw_read);
 }
 
+/*
+ * Go's benchmarkRWMutex(b, 0, 100) (BenchmarkRWMutexWrite100): one shared
+ * RWMutex, a write lock every 100th iteration of each worker, read locks
+ * otherwise, no local work.
+ */
+static void
+rw_write100(void *ctx, long n, int w)
+{
+	(void)w;
+	for (long i = 1; i <= n; i++) {
+		if (i % 100 == 0) {
+			goc_rwmutex_lock(ctx);
+			goc_rwmutex_unlock(ctx);
+		} else {
+			goc_rwmutex_rlock(ctx);
+			goc_rwmutex_runlock(ctx);
+		}
+	}
+}
+
+GOC_BENCH(RWMutexWrite100)
+{
+	goc_rwmutex_t rw = GOC_RWMUTEX_INIT;
+	run_parallel(b, 1, &rw, rw_write100);
+}
+
 /* ---- WaitGroup -------------------------------------------------------- */
 
 struct padded_wg {
@@ -275,6 +304,21 @@ GOC_BENCH(WaitGroupAddDone)
 {
 	goc_wg_t wg = GOC_WG_INIT;
 	run_parallel(b, 1, &wg, wg_add_done);
+}
+
+/* Go's BenchmarkWaitGroupWait: Wait on a group whose counter is zero. */
+static void
+wg_wait(void *ctx, long n, int w)
+{
+	(void)w;
+	for (long i = 0; i < n; i++)
+		goc_wg_wait(ctx);
+}
+
+GOC_BENCH(WaitGroupWait)
+{
+	goc_wg_t wg = GOC_WG_INIT;
+	run_parallel(b, 1, &wg, wg_wait);
 }
 
 /* ---- Once ------------------------------------------------------------- */

@@ -87,6 +87,24 @@ func BenchmarkRWMutexUncontended(b *testing.B) {
 	})
 }
 
+// BenchmarkRWMutexWrite100 is Go's benchmarkRWMutex(b, 0, 100).
+func BenchmarkRWMutexWrite100(b *testing.B) {
+	var rwm sync.RWMutex
+	b.RunParallel(func(pb *testing.PB) {
+		foo := 0
+		for pb.Next() {
+			foo++
+			if foo%100 == 0 {
+				rwm.Lock()
+				rwm.Unlock()
+			} else {
+				rwm.RLock()
+				rwm.RUnlock()
+			}
+		}
+	})
+}
+
 // BenchmarkRWMutexRead: RLock/RUnlock on one shared RWMutex.
 func BenchmarkRWMutexRead(b *testing.B) {
 	var rw sync.RWMutex
@@ -108,6 +126,15 @@ func BenchmarkWaitGroupUncontended(b *testing.B) {
 		for pb.Next() {
 			wg.Add(1)
 			wg.Done()
+			wg.Wait()
+		}
+	})
+}
+
+func BenchmarkWaitGroupWait(b *testing.B) {
+	var wg sync.WaitGroup
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
 			wg.Wait()
 		}
 	})
