@@ -11,6 +11,16 @@ fuzz_replay_ring_SOURCES = fuzz/replay.c fuzz/ring.c
 fuzz_replay_ring_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_TARGET='"ring"'
 fuzz_replay_ring_LDADD = $(UNIT_LDADD)
 
+# goc_map_t against a model map, and the pool's deque (ring and chain)
+# against a model deque.
+FUZZ_REPLAY_TESTS += fuzz/replay_map fuzz/replay_pooldeque
+fuzz_replay_map_SOURCES = fuzz/replay.c fuzz/map.c
+fuzz_replay_map_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_TARGET='"map"'
+fuzz_replay_map_LDADD = $(UNIT_LDADD)
+fuzz_replay_pooldeque_SOURCES = fuzz/replay.c fuzz/pooldeque.c
+fuzz_replay_pooldeque_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_TARGET='"pooldeque"'
+fuzz_replay_pooldeque_LDADD = $(UNIT_LDADD)
+
 EXTRA_DIST += fuzz/corpus
 
 FUZZ_SECONDS ?= 60
@@ -22,6 +32,16 @@ fuzz_fuzz_ring_SOURCES = fuzz/ring.c src/lf/ring.c
 fuzz_fuzz_ring_CFLAGS = $(AM_CFLAGS) $(GOC_ARCH_CFLAGS) -fsanitize=fuzzer
 fuzz_fuzz_ring_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_fuzz_ring_LDADD = libgoconc_internal.la $(CK_LIBS) -lpthread
+# The code under test is compiled into each target, as ring.c above.
+FUZZ_TARGETS += fuzz/fuzz_map fuzz/fuzz_pooldeque
+fuzz_fuzz_map_SOURCES = fuzz/map.c src/sync/map.c
+fuzz_fuzz_map_CFLAGS = $(AM_CFLAGS) $(GOC_ARCH_CFLAGS) -fsanitize=fuzzer
+fuzz_fuzz_map_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_fuzz_map_LDADD = libgoconc_internal.la $(CK_LIBS) -lpthread
+fuzz_fuzz_pooldeque_SOURCES = fuzz/pooldeque.c src/sync/poolchain.c
+fuzz_fuzz_pooldeque_CFLAGS = $(AM_CFLAGS) $(GOC_ARCH_CFLAGS) -fsanitize=fuzzer
+fuzz_fuzz_pooldeque_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_fuzz_pooldeque_LDADD = libgoconc_internal.la $(CK_LIBS) -lpthread
 
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
