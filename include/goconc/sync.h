@@ -337,8 +337,7 @@ GOC_API void goc_pool_sweep(void);
  * functions of the same names stay available (take their address, or
  * call them as (goc_mutex_lock)(m)). Define GOC_NO_INLINE before
  * including this header to call the library every time; race builds of
- * the library (GOC_BUILD_RACE) and simulation builds (GOC_BUILD_SIM)
- * always do, so that their annotations and decision points see
+ * the library (GOC_BUILD_RACE) always do, so that their annotations see
  * every operation.
  */
 GOC_API void goc_mutex_lock_slow(goc_mutex_t *m);
@@ -347,8 +346,7 @@ GOC_API void goc_rwmutex_rlock_slow(goc_rwmutex_t *rw);
 GOC_API void goc_rwmutex_runlock_slow(goc_rwmutex_t *rw, int32_t r);
 GOC_API void goc_wg_add_slow(goc_wg_t *wg, int delta, uint64_t state);
 
-#if !defined(GOC_NO_INLINE) && !(defined(GOC_BUILD_RACE) && GOC_BUILD_RACE) && \
-	!(defined(GOC_BUILD_SIM) && GOC_BUILD_SIM)
+#if !defined(GOC_NO_INLINE) && !(defined(GOC_BUILD_RACE) && GOC_BUILD_RACE)
 
 GOC_INLINE void
 goc__mutex_lock_inline(goc_mutex_t *m)
