@@ -668,17 +668,31 @@ GOC_TEST(env_probe)
 	goc_chan_release(c[3]);
 }
 
+/* Re-executes this program (behind GOC_TEST_WRAPPER, such as qemu). */
 static int
 env_exec(void *arg)
 {
-	char *argv[] = {"fault-alloc", "env_probe", NULL};
+	char self[4096], words[1024], *argv[32];
+	int n = 0;
 	(void)arg;
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0)
+		return 9;
+	self[len] = 0;
+	const char *w = getenv("GOC_TEST_WRAPPER");
+	snprintf(words, sizeof(words), "%s", w != NULL ? w : "");
+	for (char *t = strtok(words, " \t"); t != NULL && n < 28;
+	     t = strtok(NULL, " \t"))
+		argv[n++] = t;
+	argv[n++] = self;
+	argv[n++] = "env_probe";
+	argv[n] = NULL;
 	setenv("GOCONC_FAULTS", "malloc=2-3,bogus=1", 1);
 	setenv("GOC_FAULT_ENV_CHILD", "1", 1);
 	int fd = open("/dev/null", O_WRONLY);
 	dup2(fd, 1);
-	execv("/proc/self/exe", argv);
-	fprintf(stderr, "exec: %s\n", strerror(errno));
+	execvp(argv[0], argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 	return 9;
 }
 
