@@ -70,7 +70,12 @@ bench-suite: $(BENCH_SUITE) $(BENCH_SUITE_PEERS)
 		$(BENCH_SUITE) $(BENCH_SUITE_PEERS)
 bench-compare: bench-suite
 PHONY_TARGETS += bench-suite
-EXTRA_DIST += bench/suite.sh bench/targets.txt
+# make bench-scaling: the suite at 1, 2, 4 ... N workers and the
+# workloads, for a machine with many cores (bench/scaling.sh).
+bench-scaling:
+	$(SHELL) $(top_srcdir)/bench/scaling.sh -srcdir $(top_srcdir)
+PHONY_TARGETS += bench-scaling
+EXTRA_DIST += bench/suite.sh bench/targets.txt bench/scaling.sh
 CLEANFILES += docs/bench/suite.md
 clean-local-bench-suite:
 	-rm -f docs/bench/*.svg docs/bench/*.png docs/bench/*.dat
