@@ -777,9 +777,12 @@ static void
 bcast_waiter(void *arg)
 {
 	struct bcast *b = arg;
-	int g = inc(&b->running) - 1;
 
+	/* Counted as running only under the lock, which cond_wait releases
+	 * atomically: main, once it holds the lock, knows every counted
+	 * waiter waits (Go's test sends on `running` under the lock too). */
 	goc_mutex_lock(&b->m);
+	int g = inc(&b->running) - 1;
 	int round = 0;
 	while (!b->exit) {
 		if (round++ > 0)
