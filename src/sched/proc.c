@@ -343,9 +343,15 @@ schedule(struct goc_m *m)
 					goc__lock(&s->lock);
 					struct goc_p *p2 = goc__pidleget();
 					goc__unlock(&s->lock);
-					if (p2 == NULL)
-						continue;
-					goc__acquirep(m, p2);
+					if (p2 != NULL)
+						goc__acquirep(m, p2);
+					/* Woken by the timer clock with every P
+					 * busy: those Ps run their due timers
+					 * themselves, so wait for work, not for
+					 * the clock again (an overdue timer would
+					 * make that a busy loop). */
+					while (m->p == NULL)
+						goc__stopm(m, false);
 				}
 				continue;
 			}
