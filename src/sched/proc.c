@@ -348,8 +348,8 @@ schedule(struct goc_m *m)
 					/* Woken by the timer clock with every P
 					 * busy: those Ps run their due timers
 					 * themselves, so wait for work, not for
-					 * the clock again (an overdue timer would
-					 * make that a busy loop). */
+					 * the clock again (an overdue timer
+					 * would make that a busy loop). */
 					while (m->p == NULL)
 						goc__stopm(m, false);
 				}
