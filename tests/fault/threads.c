@@ -62,6 +62,33 @@ locked_main(void *arg)
 }
 
 static int
+locked_child(void *arg)
+{
+	(void)arg;
+	return goc_run(locked_main, NULL);
+}
+
+/*
+ * Regression: the M that handed its P to a locked goroutine's M counted
+ * that M as idle until it woke, and its own stopm then found no M running
+ * ("all goroutines are asleep - deadlock!" in about half the runs).
+ */
+GOC_TEST(locked_threads_no_false_deadlock)
+{
+	for (int i = 0; i < (int)goc_test_scaled(20); i++) {
+		char *out;
+		int st = fault_child(locked_child, NULL, &out);
+		bool ok = WIFEXITED(st) && WEXITSTATUS(st) == FAULT_OK;
+		if (!ok)
+			goc_test_fail("run %d: status 0x%x, stderr:\n%s", i,
+				      (unsigned)st, out);
+		free(out);
+		if (!ok)
+			break;
+	}
+}
+
+static int
 thread_nth_child(void *arg)
 {
 	const struct fault_arm *a = arg;
