@@ -226,7 +226,12 @@ destroy(struct goc_context *c)
 			if (cu->ops->free != NULL)
 				cu->ops->free(cu->impl);
 		}
+		/* Race builds: the node (its mutex included, which race
+		 * builds annotate) is the library's memory, not the
+		 * program's: its free orders nothing against the program. */
+		goc__race_ignore_begin();
 		free(c);
+		goc__race_ignore_end();
 		if (parent == NULL || parent->kind <= K_TODO)
 			return;
 		/* Acq_rel: as in goc_ctx_release. */

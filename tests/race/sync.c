@@ -3,7 +3,8 @@
  * The race detector on sync, atomics and timers: Go's runtime/race
  * testdata mutex_test.go, rwmutex_test.go, waitgroup_test.go,
  * sync_test.go and atomic_test.go cases (see tests/race/chan.c for the
- * rules). Cases that recover from a panic in Go have no C form.
+ * rules), and context's edges. Cases that recover from a panic in Go
+ * have no C form.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -434,10 +435,13 @@ pool_putter(void *a)
 	send1();
 }
 
-/* A Put is ordered before the Get that returns the same object. */
+/* A Put is ordered before the Get that returns the same object. One P,
+ * so the object the putter leaves in its P's private slot is the one the
+ * getter finds (private slots are not stolen). */
 RACE_CASE(NoRacePoolPutGet, expect_no_race)
 {
 	(void)arg;
+	goc_maxprocs(1);
 	ch = goc_chan_make(sizeof(int), 1);
 	goc_pool_init(&pool, NULL, NULL, NULL);
 	goc_go(pool_putter, NULL);
@@ -542,5 +546,66 @@ RACE_CASE(RaceGoStatementAfter, expect_race)
 	goc_go(reads_x, NULL);
 	x = 3;
 	recv1();
+	return 0;
+}
+
+/* ---- context ------------------------------------------------------ */
+
+goc_ctx_t *cctx;
+
+static void
+x1_cancel(void *a)
+{
+	(void)a;
+	x = 1;
+	goc_ctx_cancel(cctx);
+}
+
+/* Cancel closes done: a receive that sees it is ordered after. */
+RACE_CASE(NoRaceContextDone, expect_no_race)
+{
+	(void)arg;
+	cctx = goc_ctx_with_cancel(goc_ctx_background());
+	goc_go(x1_cancel, NULL);
+	goc_chan_recv(goc_ctx_done(cctx), NULL);
+	x = 2;
+	goc_ctx_release(cctx);
+	return 0;
+}
+
+/* Err reports the cancel under the context's lock (Go's Err): ordered. */
+RACE_CASE(NoRaceContextErr, expect_no_race)
+{
+	(void)arg;
+	cctx = goc_ctx_with_cancel(goc_ctx_background());
+	goc_go(x1_cancel, NULL);
+	while (goc_ctx_err(cctx) == 0)
+		goc_yield();
+	x = 2;
+	goc_ctx_release(cctx);
+	return 0;
+}
+
+static void
+x1_then_done(void *a)
+{
+	(void)a;
+	goc_chan_recv(goc_ctx_done(cctx), NULL);
+	x = 1;
+	send1();
+}
+
+/* Two goroutines released by the same cancel are not ordered. */
+RACE_CASE(RaceContextTwoWaiters, expect_race)
+{
+	(void)arg;
+	ch = goc_chan_make(sizeof(int), 2);
+	cctx = goc_ctx_with_cancel(goc_ctx_background());
+	goc_go(x1_then_done, NULL);
+	goc_go(x1_then_done, NULL);
+	goc_ctx_cancel(cctx);
+	recv1();
+	recv1();
+	goc_ctx_release(cctx);
 	return 0;
 }
