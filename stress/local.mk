@@ -12,6 +12,10 @@ STRESS_TESTS += stress/chan_lin
 stress_chan_lin_SOURCES = stress/chan_lin.c stress/ring_lin.h \
 	stress/lincheck.c stress/lincheck.h
 stress_chan_lin_LDADD = $(UNIT_LDADD)
+# goc_map_t histories, each key checked as a register (locality).
+STRESS_TESTS += stress/map_lin
+stress_map_lin_SOURCES = stress/map_lin.c
+stress_map_lin_LDADD = $(UNIT_LDADD)
 
 STRESS_SECONDS ?= 60
 stress: $(STRESS_TESTS)
