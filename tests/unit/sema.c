@@ -18,6 +18,7 @@ struct waiter {
 	int id;
 	int *order;
 	int *n;
+	int started; /* (atomic) set just before it blocks */
 };
 
 static void
@@ -25,6 +26,7 @@ acquire_and_record(void *arg)
 {
 	struct waiter *w = arg;
 
+	__atomic_store_n(&w->started, 1, __ATOMIC_SEQ_CST);
 	goc__semacquire(w->sema, w->lifo, GOC_WAIT_SEMACQUIRE);
 	w->order[__atomic_fetch_add(w->n, 1, __ATOMIC_SEQ_CST)] = w->id;
 }
@@ -33,7 +35,14 @@ static void
 spawn_parked(struct waiter *w)
 {
 	goc_go(acquire_and_record, w);
-	goc_yield(); /* one P: it runs now and parks */
+	/*
+	 * One P: once it has started, it has parked (it gives up the P only
+	 * by parking). One yield is usually enough, but the scheduler's
+	 * fairness rule (the global queue first every 61st tick) can run
+	 * this goroutine again first, so wait for the start.
+	 */
+	while (__atomic_load_n(&w->started, __ATOMIC_SEQ_CST) == 0)
+		goc_yield();
 }
 
 static void
@@ -57,7 +66,7 @@ fifo_main(void *arg)
 	struct waiter w[8];
 
 	for (int i = 0; i < 8; i++) {
-		w[i] = (struct waiter){&sema, false, i, order, &n};
+		w[i] = (struct waiter){&sema, false, i, order, &n, 0};
 		spawn_parked(&w[i]);
 	}
 	expect_int_eq(n, 0);
@@ -83,10 +92,10 @@ lifo_main(void *arg)
 	int order[4] = {0}, n = 0;
 	struct waiter w[4];
 
-	w[0] = (struct waiter){&sema, false, 0, order, &n};
-	w[1] = (struct waiter){&sema, false, 1, order, &n};
-	w[2] = (struct waiter){&sema, true, 2, order, &n};
-	w[3] = (struct waiter){&sema, false, 3, order, &n};
+	w[0] = (struct waiter){&sema, false, 0, order, &n, 0};
+	w[1] = (struct waiter){&sema, false, 1, order, &n, 0};
+	w[2] = (struct waiter){&sema, true, 2, order, &n, 0};
+	w[3] = (struct waiter){&sema, false, 3, order, &n, 0};
 	for (int i = 0; i < 4; i++)
 		spawn_parked(&w[i]);
 	drain(&sema, &n, 4);
@@ -114,10 +123,10 @@ collide_main(void *arg)
 	uint32_t *a = &semas[0], *b = &semas[251 * 2];
 	int order[4] = {0}, n = 0;
 	struct waiter w[4] = {
-		{a, false, 0, order, &n},
-		{b, false, 1, order, &n},
-		{a, false, 2, order, &n},
-		{b, true, 3, order, &n},
+		{a, false, 0, order, &n, 0},
+		{b, false, 1, order, &n, 0},
+		{a, false, 2, order, &n, 0},
+		{b, true, 3, order, &n, 0},
 	};
 
 	for (int i = 0; i < 4; i++)
