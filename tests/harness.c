@@ -249,6 +249,25 @@ split_words(char *copy, int *n)
 	return v;
 }
 
+char *
+goc_test_read_all(int fd)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *text = malloc(cap);
+	for (;;) {
+		if (len + 1 >= cap)
+			text = realloc(text, cap *= 2);
+		ssize_t r = read(fd, text + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	text[len] = 0;
+	return text;
+}
+
 /*
  * Runs fn alone in a re-executed child (GOC_TEST_WRAPPER in front), with
  * extra "NAME=value" environment entries, and collects its stderr.
@@ -316,19 +335,7 @@ run_child(void (*fn)(void), const char *mode, const char *const *extra_env,
 			       strerror(rc));
 		goto out;
 	}
-	size_t cap = 1 << 16, len = 0;
-	char *text = malloc(cap);
-	for (;;) {
-		if (len + 1 >= cap)
-			text = realloc(text, cap *= 2);
-		ssize_t r = read(pfd[0], text + len, cap - len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	text[len] = 0;
+	char *text = goc_test_read_all(pfd[0]);
 	close(pfd[0]);
 	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;

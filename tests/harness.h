@@ -76,6 +76,8 @@ double goc_test_scale(void);
 double goc_test_stress_seconds(void);
 void goc_test_set_timeout(double seconds);
 bool goc_test_failed(void);
+/* Reads fd to its end into a NUL-terminated buffer the caller frees. */
+char *goc_test_read_all(int fd);
 /* Prints a TAP comment line (thread-safe). */
 __attribute__((format(printf, 1, 2))) void goc_test_note(const char *fmt, ...);
 

@@ -117,19 +117,7 @@ fault_child(int (*fn)(void *), void *arg, char **out)
 		exit(r);
 	}
 	close(pfd[1]);
-	size_t cap = 4096, len = 0;
-	char *text = malloc(cap);
-	for (;;) {
-		if (len + 1 >= cap)
-			text = realloc(text, cap *= 2);
-		ssize_t r = read(pfd[0], text + len, cap - len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	text[len] = 0;
+	char *text = goc_test_read_all(pfd[0]);
 	close(pfd[0]);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
