@@ -385,37 +385,6 @@ goc__chan_recv_direct(struct goc_hchan *c, struct goc_sudog *sg, void *ep)
 	return sg->g;
 }
 
-/* ---- lock-free checks (Go's full and empty) --------------------------- */
-
-/*
- * full reports whether a send would block. The reads are relaxed and
- * may be stale; each is one untorn word, so the answer was true at some
- * moment during the call, which is all a failing non-blocking send
- * claims (Go's argument in chansend).
- */
-static inline bool
-full(struct goc_hchan *c)
-{
-	if (c->dataqsiz == 0)
-		return __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) ==
-		       NULL;
-	return __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) == c->dataqsiz;
-}
-
-/*
- * empty reports whether a receive would block. Acquire so that the load
- * of closed that follows in chanrecv's fast path cannot be performed
- * before it (Go relies on the order: empty, then closed).
- */
-static inline bool
-empty(struct goc_hchan *c)
-{
-	if (c->dataqsiz == 0)
-		return __atomic_load_n(&c->sendq.first, __ATOMIC_ACQUIRE) ==
-		       NULL;
-	return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == 0;
-}
-
 /* ---- parking ---------------------------------------------------------- */
 
 /* park's unlock step: runs on g0 (or the foreign thread) once the G is
@@ -454,8 +423,7 @@ goc__chansend(struct goc_hchan *c, const void *ep, bool block)
 	 * the moment of the full() read the channel was both open (it never
 	 * reopens) and full, so failing is linearizable there.
 	 */
-	if (!block && __atomic_load_n(&c->closed, __ATOMIC_RELAXED) == 0 &&
-	    full(c))
+	if (!block && goc__chan_send_fails_fast(c))
 		return false;
 	return chansend_locked(c, ep, block);
 }
@@ -534,8 +502,11 @@ goc_chan_send(goc_chan_t *c, const void *elem)
 bool
 goc_chan_try_send(goc_chan_t *c, const void *elem)
 {
-	goc__chan_race_send(goc__hchan(c), elem, GOC_RACE_CALLERPC());
-	return goc__chansend(goc__hchan(c), elem, false);
+	struct goc_hchan *h = goc__hchan(c);
+	goc__chan_race_send(h, elem, GOC_RACE_CALLERPC());
+	if (h != NULL && goc__chan_send_fails_fast(h))
+		return false;
+	return goc__chansend(h, elem, false);
 }
 
 /* ---- receive ---------------------------------------------------------- */
@@ -560,10 +531,10 @@ goc__chanrecv(struct goc_hchan *c, void *ep, bool block)
 	 * close, including the last sends, is visible to the re-check, and
 	 * the close is synchronized before this receive.
 	 */
-	if (!block && empty(c)) {
+	if (!block && goc__chan_empty(c)) {
 		if (__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE) == 0)
 			return GOC_CHAN_WOULDBLOCK;
-		if (empty(c)) {
+		if (goc__chan_empty(c)) {
 			goc__race_acquire(raceaddr(c));
 			goc__chan_zero(c, ep);
 			return GOC_CHAN_CLOSED;
@@ -625,7 +596,10 @@ goc_chan_recv(goc_chan_t *c, void *elem)
 int
 goc_chan_try_recv(goc_chan_t *c, void *elem)
 {
-	int r = goc__chanrecv(goc__hchan(c), elem, false);
+	struct goc_hchan *h = goc__hchan(c);
+	if (h != NULL && goc__chan_recv_fails_fast(h))
+		return GOC_CHAN_WOULDBLOCK;
+	int r = goc__chanrecv(h, elem, false);
 	if (r != GOC_CHAN_WOULDBLOCK)
 		goc__chan_race_recv(goc__hchan(c), elem, GOC_RACE_CALLERPC());
 	return r;

@@ -59,6 +59,66 @@ goc__hchan(goc_chan_t *c)
 	return (struct goc_hchan *)(void *)c;
 }
 
+/* ---- lock-free checks (Go's full and empty) --------------------------- */
+
+/*
+ * goc__chan_full reports whether a send would block. The reads are
+ * relaxed and may be stale; each is one untorn word, so the answer was
+ * true at some moment during the call, which is all a failing
+ * non-blocking send claims (Go's argument in chansend).
+ */
+static inline bool
+goc__chan_full(struct goc_hchan *c)
+{
+	if (c->dataqsiz == 0)
+		return __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) ==
+		       NULL;
+	return __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) == c->dataqsiz;
+}
+
+/*
+ * goc__chan_empty reports whether a receive would block. Acquire so that
+ * the load of closed that follows in chanrecv's fast path cannot be
+ * performed before it (Go relies on the order: empty, then closed).
+ */
+static inline bool
+goc__chan_empty(struct goc_hchan *c)
+{
+	if (c->dataqsiz == 0)
+		return __atomic_load_n(&c->sendq.first, __ATOMIC_ACQUIRE) ==
+		       NULL;
+	return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == 0;
+}
+
+/*
+ * The lock-free "would block" answers of a non-blocking send and receive
+ * on a non-nil channel, inlined into the callers that can take them
+ * (Go's compiler inlines selectnbsend's and selectnbrecv's checks the
+ * same way); false means "ask goc__chansend or goc__chanrecv".
+ *
+ * Send: closed first, relaxed; if it is seen open and the channel is then
+ * seen full, at the moment of the full read the channel was both open
+ * (it never reopens) and full, so failing is linearizable there.
+ * Receive: empty (acquire, ordering the load of closed after it) and
+ * open: the channel was empty and open at the moment of the empty read.
+ * A closed empty channel is goc__chanrecv's to answer (it re-checks).
+ */
+static inline bool
+goc__chan_send_fails_fast(struct goc_hchan *c)
+{
+	return __atomic_load_n(&c->closed, __ATOMIC_RELAXED) == 0 &&
+	       goc__chan_full(c);
+}
+
+static inline bool
+goc__chan_recv_fails_fast(struct goc_hchan *c)
+{
+	/* Acquire: pairs with goc_chan_close's store-release (what was
+	 * written before the close is then visible to the caller). */
+	return goc__chan_empty(c) &&
+	       __atomic_load_n(&c->closed, __ATOMIC_ACQUIRE) == 0;
+}
+
 /* The current goroutine, or a foreign thread's stand-in. */
 static inline struct goc_g *
 goc__chan_curg(void)

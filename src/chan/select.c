@@ -278,8 +278,13 @@ static int
 select1(goc_case_t *k, bool block)
 {
 	struct goc_hchan *c = goc__hchan(k->chan);
-	if (k->dir == GOC_CASE_SEND)
+	if (k->dir == GOC_CASE_SEND) {
+		if (!block && c != NULL && goc__chan_send_fails_fast(c))
+			return -1;
 		return goc__chansend(c, k->elem, block) ? 0 : -1;
+	}
+	if (!block && c != NULL && goc__chan_recv_fails_fast(c))
+		return -1;
 	int r = goc__chanrecv(c, k->elem, block);
 	if (r == GOC_CHAN_WOULDBLOCK)
 		return -1;
