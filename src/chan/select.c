@@ -39,8 +39,16 @@
  *    channel edges are those of chan.c's locked steps.
  */
 
-/* Heap sort of lockorder by channel address (Go uses heapsort: O(n log
- * n) time, no recursion). */
+/* Cases whose orders live in fixed arrays (beyond: alloca). */
+#define SELECT_INLINE 8
+
+#ifdef GOC_SIM
+#define GOC_SIM_BUILD 1
+#else
+#define GOC_SIM_BUILD 0
+#endif
+
+/* lockorder sorted by channel address: the lock order (sellock). */
 static inline uintptr_t
 caddr(const goc_case_t *cases, uint32_t i)
 {
@@ -68,6 +76,20 @@ sift(const goc_case_t *cases, uint32_t *a, size_t i, size_t n)
 static void
 sort_lockorder(const goc_case_t *cases, uint32_t *a, size_t n)
 {
+	if (n <= SELECT_INLINE) {
+		/* Few cases (nearly every select): insertion sort, a
+		 * handful of compares. */
+		for (size_t i = 1; i < n; i++) {
+			uint32_t t = a[i];
+			uintptr_t ta = caddr(cases, t);
+			size_t j = i;
+			for (; j > 0 && caddr(cases, a[j - 1]) > ta; j--)
+				a[j] = a[j - 1];
+			a[j] = t;
+		}
+		return;
+	}
+	/* Heapsort beyond, as Go: O(n log n) at any size, no recursion. */
 	for (size_t i = n / 2; i-- > 0;)
 		sift(cases, a, i, n);
 	for (size_t end = n; end-- > 1;) {
@@ -100,8 +122,6 @@ selunlock(const goc_case_t *cases, const uint32_t *lockorder, size_t n)
 		goc__unlock(&c->lock);
 	}
 }
-
-#define SELECT_INLINE 8
 
 struct selctx {
 	const goc_case_t *cases;
@@ -146,7 +166,12 @@ selectgo(goc_case_t *cases, size_t n, bool block)
 	for (size_t i = 0; i < n; i++) {
 		if (cases[i].chan == NULL)
 			continue;
-		uint32_t j = goc__fastrand() % (uint32_t)(norder + 1);
+		/* Go's shuffle; the first case needs no draw (the
+		 * simulation draws anyway: recorded seeds keep their
+		 * decisions). */
+		uint32_t j = 0;
+		if (norder > 0 || GOC_SIM_BUILD)
+			j = goc__fastrandn((uint32_t)norder + 1);
 		pollorder[norder] = pollorder[j];
 		pollorder[j] = (uint32_t)i;
 		lockorder[norder] = (uint32_t)i;

@@ -201,7 +201,6 @@ newm(struct goc_p *pp, bool spinning)
 	m->alllink = s->allm;
 	s->allm = m;
 	goc__unlock(&s->lock);
-	m->fastrand = (uint64_t)goc_os_nanotime() ^ ((uint64_t)m->id << 32);
 
 	/* g0 runs only the scheduler; 256 KiB is ample. */
 	int rc = goc_os_thread_start(&m->thread, goc__mstart, m, 256 * 1024,

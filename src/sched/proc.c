@@ -69,29 +69,29 @@ const char *const goc__waitreason_str[GOC_WAIT_NREASONS] = {
 
 /* ---- helpers -------------------------------------------------------- */
 
-static uint64_t
-splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
+/*
+ * goc__fastrand: Go's cheaprand, a wyrand step on a per-thread state.
+ * The state is thread-local and touched only inside this out-of-line
+ * function, so no TLS address outlives a context switch (a goroutine may
+ * resume on another thread); any thread's stream is as good as another.
+ */
 uint32_t
 goc__fastrand(void)
 {
-	struct goc_m *m = goc__getm();
-	static __thread uint64_t fallback;
-
 #ifdef GOC_SIM
 	return goc__sim_rand32(); /* steal and select order: the sim decides */
+#else
+	static __thread uint64_t state;
+	uint64_t s = state;
+
+	if (GOC_UNLIKELY(s == 0))
+		s = (uint64_t)goc_os_nanotime() ^ (uintptr_t)&state;
+	s += 0xa0761d6478bd642fULL;
+	state = s;
+	unsigned __int128 t =
+		(unsigned __int128)s * (s ^ 0xe7037ed1a0b428dbULL);
+	return (uint32_t)((uint64_t)(t >> 64) ^ (uint64_t)t);
 #endif
-	if (m != NULL)
-		return (uint32_t)splitmix(&m->fastrand);
-	if (fallback == 0)
-		fallback = (uint64_t)goc_os_nanotime() ^ (uintptr_t)&fallback;
-	return (uint32_t)splitmix(&fallback);
 }
 
 /* ---- the scheduling loop ---------------------------------------------- */

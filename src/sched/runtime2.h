@@ -200,7 +200,6 @@ struct goc_m {
 	int32_t id;              /* (immutable) */
 	long tid;                /* (immutable) kernel thread id */
 	goc_os_thread_t thread;  /* (immutable) */
-	uint64_t fastrand;       /* (owner) */
 	/* Work handed to g0 by the G that switched to it (Go's mcall). */
 	void (*mcall_fn)(struct goc_m *m, struct goc_g *g);
 	bool (*waitunlockf)(struct goc_g *g, void *arg);
@@ -279,6 +278,19 @@ void goc__ready(struct goc_g *gp);
 void goc__park(bool (*unlockf)(struct goc_g *, void *), void *lock,
 	       enum goc_waitreason reason);
 uint32_t goc__fastrand(void);
+
+/* A draw in [0, n), n > 0 (Go's cheaprandn): multiply-shift, no
+ * division. Simulation builds keep the modulo of their decision source,
+ * so that recorded seeds replay the same choices. */
+static inline uint32_t
+goc__fastrandn(uint32_t n)
+{
+#ifdef GOC_SIM
+	return goc__fastrand() % n;
+#else
+	return (uint32_t)(((uint64_t)goc__fastrand() * n) >> 32);
+#endif
+}
 
 /* foreign.c */
 struct goc_g *goc__foreign_g(void);
