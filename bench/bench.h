@@ -14,9 +14,17 @@
  * b->procs is the worker count for this run (-cpu=1,2,4 runs each
  * benchmark once per value, Go's -cpu flag). Command line: -bench=SUBSTR
  * (or a Go regexp's literal part), -benchtime=1s or 1000x, -count=N,
- * -cpu=LIST, and -deadline=10s (how long one run may take before a
- * benchmark that watches goc_bench_deadline() gives up). The first lines
- * state machine, commit, compiler and configure flags.
+ * -cpu=LIST, -benchmem (Go's: B/op and allocs/op on every line) and
+ * -deadline=10s (how long one run may take before a benchmark that
+ * watches goc_bench_deadline() gives up). The first lines state machine,
+ * commit, compiler and configure flags.
+ *
+ * B/op and allocs/op count the heap allocations (malloc and its kin,
+ * from any thread) made while the timer runs, divided by b->n as Go
+ * does; bench.c interposes the allocator to count them. Goroutine stacks
+ * (mmap'd slabs) are not heap allocations, as in Go. Builds with a
+ * sanitizer keep the sanitizer's allocator and print no B/op (a "#" line
+ * says so).
  */
 #ifndef GOC_BENCH_H
 #define GOC_BENCH_H
@@ -52,6 +60,11 @@ void goc__bench_register(struct goc_bench_desc *d);
 void goc_bench_reset_timer(goc_bench_t *b);
 void goc_bench_stop_timer(goc_bench_t *b);
 void goc_bench_start_timer(goc_bench_t *b);
+/*
+ * Reports B/op and allocs/op for this benchmark even without -benchmem
+ * (b.ReportAllocs). Call it before the timed part, as in Go.
+ */
+void goc_bench_report_allocs(goc_bench_t *b);
 /* Adds "V unit" to the result line (b.ReportMetric), e.g. "Mitems/s". */
 void goc_bench_report_metric(goc_bench_t *b, double v, const char *unit);
 /* Monotonic nanoseconds. */

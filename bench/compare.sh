@@ -16,7 +16,8 @@
 # outputs go to bench/results/*.txt (benchstat reads them); the Markdown
 # table of medians goes to stdout and to -out (docs/bench/ring.md in the
 # build directory; docs/bench.md in the source tree holds curated
-# results). Without Go the Go column says "Go not installed".
+# results). Without Go the Go column says "Go not installed". All three
+# run with -benchmem; a last table gives B/op (allocs/op).
 #
 # -quiet S: on a shared machine, before each pass wait up to S seconds
 # until nothing else is runnable (/proc/loadavg's running count is 1, this
@@ -24,6 +25,7 @@
 #
 # -norun: no benchmarks, only the table again from bench/results.
 set -eu
+. "$(dirname "$0")/lib.sh"
 
 count=5
 benchtime=1s
@@ -71,73 +73,37 @@ else
 	: >"$res/ck_ring.txt"
 	: >"$res/go.txt"
 
-	commit=$(cd "$srcdir" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	commit=$(bench_commit)
 	GOC_BENCH_COMMIT=$commit
 	export GOC_BENCH_COMMIT
 
 	# The Go twins: built once, offline, everything under the build directory.
-	gostate="Go not installed"
-	gobin=
-	goversion=
-	if [ -n "$go" ] && [ -x "$go" ]; then
-		goversion=$("$go" version 2>/dev/null || echo go)
-		mkdir -p "$builddir/bench/go"
-		if (cd "$srcdir/bench/go" &&
-		    GOCACHE=$builddir/bench/go/cache GOPATH=$builddir/bench/go/path \
-		    GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on GOTOOLCHAIN=local \
-		    "$go" test -c -o "$builddir/bench/go/bench.test" .) \
-		    >"$res/go-build.txt" 2>&1; then
-			gobin=$builddir/bench/go/bench.test
-			gostate=
-		else
-			gostate="Go build failed"
-			cat "$res/go-build.txt" >&2
-		fi
-	fi
+	bench_go_twins
 
-	# wait_quiet S: until only this shell runs, 3 s in a row, at most S s.
-	waited=0
-	wait_quiet() {
-		[ "$1" -gt 0 ] && [ -r /proc/loadavg ] || return 0
-		w=0
-		calm=0
-		while [ "$w" -lt "$1" ] && [ "$calm" -lt 3 ]; do
-			read -r _ _ _ running _ </proc/loadavg
-			running=${running%%/*}
-			if [ "$running" -le 1 ]; then calm=$((calm + 1)); else calm=0; fi
-			sleep 1
-			w=$((w + 1))
-		done
-		waited=$((waited + w))
-	}
-
-	load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+	load_before=$(bench_loadavg)
 	i=1
 	while [ "$i" -le "$count" ]; do
-		wait_quiet "$quiet"
+		bench_wait_quiet "$quiet"
 		echo "compare.sh: pass $i of $count" >&2
 		./bench/ring -bench=Ring -benchtime="$benchtime" -cpu="$cpu" \
-			-deadline="$deadline" -count=1 >>"$res/ring.txt"
+			-deadline="$deadline" -count=1 -benchmem >>"$res/ring.txt"
 		./bench/peers/ck_ring -bench=CkRing -benchtime="$benchtime" \
-			-cpu="$cpu" -deadline="$deadline" -count=1 >>"$res/ck_ring.txt"
+			-cpu="$cpu" -deadline="$deadline" -count=1 -benchmem \
+			>>"$res/ck_ring.txt"
 		if [ -n "$gobin" ]; then
 			(cd "$srcdir/bench/go" && "$gobin" -test.run='^$' \
 				-test.bench=Ring -test.benchtime="$benchtime" \
-				-test.cpu="$cpu" -test.count=1) >>"$res/go.txt"
+				-test.cpu="$cpu" -test.count=1 -test.benchmem) \
+				>>"$res/go.txt"
 		fi
 		i=$((i + 1))
 	done
-	load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+	load_after=$(bench_loadavg)
 	date=$(date -u '+%Y-%m-%d %H:%M UTC')
+	waited=$bench_waited
 	# what the table states, for -norun (shell assignments, quoted)
-	{
-		for v in count benchtime cpu deadline quiet waited load_before \
-			load_after commit gostate goversion date; do
-			eval "val=\$$v"
-			printf "%s='%s'\n" "$v" \
-				"$(printf '%s' "$val" | sed "s/'/'\\\\''/g")"
-		done
-	} >"$res/meta"
+	bench_save_meta "$res/meta" count benchtime cpu deadline quiet waited \
+		load_before load_after commit gostate goversion date
 fi
 mkdir -p "$(dirname "$out")"
 
@@ -152,26 +118,7 @@ awk -v cpus="$cpu" -v count="$count" -v gostate="$gostate" \
     -v compiler="$compiler" -v commit="$commit" -v goversion="$goversion" \
     -v benchtime="$benchtime" -v lb="$load_before" -v la="$load_after" \
     -v quiet="$quiet" -v waited="$waited" \
-    -v date="$date" '
-function norm(name) {
-	if (name !~ /-[0-9]+$/)
-		name = name "-1"
-	return name
-}
-function median(key, which,    n, i, j, t, a) {
-	n = cnt[key]
-	if (n == 0)
-		return ""
-	for (i = 1; i <= n; i++)
-		a[i] = val[key, which, i]
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	if (n % 2)
-		return a[(n + 1) / 2]
-	return (a[n / 2] + a[n / 2 + 1]) / 2
-}
+    -v date="$date" "$bench_awk"'
 function spread(key, which,    i, lo, hi, v) {
 	for (i = 1; i <= cnt[key]; i++) {
 		v = val[key, which, i] + 0
@@ -200,7 +147,7 @@ function ratio(a, b,    x, y) {
 	return sprintf("%.2f", x / y)
 }
 function fill(key,    m) {
-	m = median(key, "fill")
+	m = median_of(key, "fill")
 	return m == "" ? "–" : sprintf("%.0f%%", m)
 }
 FNR == 1 { src = FILENAME; sub(/.*\//, "", src); sub(/\.txt$/, "", src) }
@@ -213,6 +160,8 @@ FNR == 1 { src = FILENAME; sub(/.*\//, "", src); sub(/\.txt$/, "", src) }
 	for (f = 5; f < NF; f += 2)
 		if ($(f + 1) == "fill%")
 			val[key, "fill", k] = $f
+		else if ($(f + 1) == "B/op" || $(f + 1) == "allocs/op")
+			val[key, $(f + 1), k] = $f
 	next
 }
 /^# Benchmark.*did not complete/ {
@@ -256,6 +205,17 @@ END {
 			sfx = W[w] "-" P[p]
 			lib = "BenchmarkRing" sfx
 			printf "| Ring%s | %s | %s | %s | %s |\n", sfx, fill(lib), ((gostate != "") ? "–" : fill(lib "@go")), fill("BenchmarkCkRingSPSC" sfx), fill("BenchmarkCkRingMPMC" sfx)
+		}
+	print ""
+	print "Allocations (-benchmem: median B/op (allocs/op) while timed; C: malloc and its kin, counted by bench/bench.c; Go: runtime.MemStats):"
+	print ""
+	print "| Benchmark | libgoconc | Go | ck_ring SPSC | ck_ring MPMC |"
+	print "|---|---:|---:|---:|---:|"
+	for (w = 1; w <= 4; w++)
+		for (p = 1; p <= n; p++) {
+			sfx = W[w] "-" P[p]
+			lib = "BenchmarkRing" sfx
+			printf "| Ring%s | %s | %s | %s | %s |\n", sfx, mem_cell(lib), ((gostate != "") ? "–" : mem_cell(lib "@go")), mem_cell("BenchmarkCkRingSPSC" sfx), mem_cell("BenchmarkCkRingMPMC" sfx)
 		}
 	print ""
 	print "Acceptance:"

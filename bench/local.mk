@@ -3,6 +3,11 @@
 # rot, run by make bench. Each benchmark program links bench/libbench.a.
 check_LIBRARIES += bench/libbench.a
 bench_libbench_a_SOURCES = bench/bench.c bench/bench.h
+# bench.c counts allocations for -benchmem by defining malloc and its kin
+# (see there); a sanitizer's allocator must see them instead, so builds
+# whose flags name -fsanitize go without (and print no B/op).
+bench_libbench_a_CPPFLAGS = $(AM_CPPFLAGS) \
+	$(if $(findstring -fsanitize,$(CFLAGS) $(GOC_SAN_CFLAGS)),-DGOC_BENCH_NO_ALLOC_HOOK)
 BENCH_LDADD = bench/libbench.a libgoconc_internal.la $(CK_LIBS) -lpthread
 
 # goc_ring throughput and push+pop cost (workloads in ring_harness.h).
@@ -75,7 +80,12 @@ PHONY_TARGETS += bench-suite
 bench-scaling:
 	$(SHELL) $(top_srcdir)/bench/scaling.sh -srcdir $(top_srcdir)
 PHONY_TARGETS += bench-scaling
-EXTRA_DIST += bench/suite.sh bench/targets.txt bench/scaling.sh
+EXTRA_DIST += bench/suite.sh bench/targets.txt bench/scaling.sh bench/lib.sh
+
+# make check: -benchmem still counts (B/op > 0 where every operation
+# allocates, 0 where none does), in Go's layout.
+TESTS += tests/bench-mem.sh
+EXTRA_DIST += tests/bench-mem.sh
 CLEANFILES += docs/bench/suite.md
 clean-local-bench-suite:
 	-rm -f docs/bench/*.svg docs/bench/*.png docs/bench/*.dat

@@ -17,6 +17,7 @@
 # docs/bench/scaling.txt saying what ran where. Use a quiet machine:
 # the script records the load average before and after.
 set -eu
+. "$(dirname "$0")/lib.sh"
 
 max=$(nproc 2>/dev/null || echo 2)
 count=3
@@ -47,14 +48,13 @@ mkdir -p docs/bench
 	echo "scaling.sh: -cpu=$cpus -count=$count -benchtime=$benchtime"
 	echo "machine: $(uname -srm), $(nproc 2>/dev/null || echo '?') CPUs usable"
 	sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1
-	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
-	echo "commit: $(cd "$srcdir" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "load average before: $(bench_loadavg)"
+	echo "commit: $(bench_commit)"
 } >docs/bench/scaling.txt
 cat docs/bench/scaling.txt >&2
 
 make bench-suite BENCH_CPU="$cpus" BENCH_SUITE_COUNT="$count" \
 	BENCH_TIME="$benchtime"
 make bench-workloads
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')" \
-	>>docs/bench/scaling.txt
+echo "load average after: $(bench_loadavg)" >>docs/bench/scaling.txt
 echo "scaling.sh: tables and plots in $(pwd)/docs/bench" >&2

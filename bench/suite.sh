@@ -20,7 +20,9 @@
 # offline). Passes alternate one -count=1 run of the program and one of
 # its twins, -count times, so that load from other users of the machine
 # lands on both alike; each cell is the median over the passes with the
-# [min–max] spread. Raw outputs go to bench/results/suite-*.txt (benchstat
+# [min–max] spread. Both sides run with -benchmem: the table gives B/op
+# (allocs/op) beside ns/op, medians too (0 (0) where a side allocates
+# nothing). Raw outputs go to bench/results/suite-*.txt (benchstat
 # reads them). Ratios are libgoconc / Go, lower is better; the target of
 # each benchmark comes from bench/targets.txt (SPEC §6). A name with no
 # Go twin (Go 1.19 lacks the API, or Go has no such benchmark) reports
@@ -32,6 +34,7 @@
 # runnable (three seconds in a row). -norun: tables and plots again from
 # bench/results.
 set -eu
+. "$(dirname "$0")/lib.sh"
 
 count=3
 benchtime=1s
@@ -83,59 +86,31 @@ else
 		programs="$programs $p"
 	done
 
-	commit=$(cd "$srcdir" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	commit=$(bench_commit)
 	GOC_BENCH_COMMIT=$commit
 	export GOC_BENCH_COMMIT
 
-	gostate="Go not installed"
-	gobin=
-	goversion=
-	if [ -n "$go" ] && [ -x "$go" ]; then
-		goversion=$("$go" version 2>/dev/null || echo go)
-		mkdir -p "$builddir/bench/go"
-		if (cd "$srcdir/bench/go" &&
-		    GOCACHE=$builddir/bench/go/cache GOPATH=$builddir/bench/go/path \
-		    GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on GOTOOLCHAIN=local \
-		    "$go" test -c -o "$builddir/bench/go/bench.test" .) \
-		    >"$res/go-build.txt" 2>&1; then
-			gobin=$builddir/bench/go/bench.test
-			gostate=
-		else
-			gostate="Go build failed"
-			cat "$res/go-build.txt" >&2
-		fi
-	fi
+	bench_go_twins
 	gonames=
 	[ -n "$gobin" ] && gonames=$("$gobin" -test.list='^Benchmark' 2>/dev/null || true)
-
-	waited=0
-	wait_quiet() {
-		[ "$1" -gt 0 ] && [ -r /proc/loadavg ] || return 0
-		w=0
-		calm=0
-		while [ "$w" -lt "$1" ] && [ "$calm" -lt 3 ]; do
-			read -r _ _ _ running _ </proc/loadavg
-			running=${running%%/*}
-			if [ "$running" -le 1 ]; then calm=$((calm + 1)); else calm=0; fi
-			sleep 1
-			w=$((w + 1))
-		done
-		waited=$((waited + w))
-	}
 
 	for p in $programs; do
 		b=$(basename "$p")
 		: >"$res/suite-$b.txt"
 		: >"$res/suite-$b-go.txt"
 	done
-	load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+	load_before=$(bench_loadavg)
 	i=1
 	while [ "$i" -le "$count" ]; do
 		for p in $programs; do
 			b=$(basename "$p")
-			wait_quiet "$quiet"
+			bench_wait_quiet "$quiet"
 			echo "suite.sh: pass $i of $count: $b" >&2
-			"./$p" -benchtime="$benchtime" -cpu="$cpu" \
+			# -benchmem: B/op (the peers have no allocation count)
+			mem=-benchmem
+			case $p in */peers/*) mem= ;; esac
+			# shellcheck disable=SC2086 # $mem: one flag or none
+			"./$p" -benchtime="$benchtime" -cpu="$cpu" $mem \
 				-deadline="$deadline" -count=1 >>"$res/suite-$b.txt"
 			case $p in */peers/*) continue ;; esac
 			[ -n "$gobin" ] || continue
@@ -150,20 +125,17 @@ else
 			[ -n "$re" ] || continue
 			(cd "$srcdir/bench/go" && "$gobin" -test.run='^$' \
 				-test.bench="^($re)\$" -test.benchtime="$benchtime" \
-				-test.cpu="$cpu" -test.count=1) >>"$res/suite-$b-go.txt"
+				-test.cpu="$cpu" -test.count=1 -test.benchmem) \
+				>>"$res/suite-$b-go.txt"
 		done
 		i=$((i + 1))
 	done
-	load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+	load_after=$(bench_loadavg)
 	date=$(date -u '+%Y-%m-%d %H:%M UTC')
-	{
-		for v in count benchtime cpu deadline quiet waited load_before \
-			load_after commit gostate goversion date programs; do
-			eval "val=\$$v"
-			printf "%s='%s'\n" "$v" \
-				"$(printf '%s' "$val" | sed "s/'/'\\\\''/g")"
-		done
-	} >"$res/suite-meta"
+	waited=$bench_waited
+	bench_save_meta "$res/suite-meta" count benchtime cpu deadline quiet \
+		waited load_before load_after commit gostate goversion date \
+		programs
 fi
 mkdir -p "$(dirname "$out")" "$plots"
 
@@ -191,26 +163,7 @@ awk -v cpus="$cpu" -v count="$count" -v gostate="$gostate" \
     -v benchtime="$benchtime" -v lb="$load_before" -v la="$load_after" \
     -v quiet="$quiet" -v waited="$waited" -v date="$date" \
     -v targets="$srcdir/bench/targets.txt" -v plots="$plots" \
-    -v peerlist="boost_fiber:BoostFiber:Boost.Fiber" '
-function norm(name) {
-	if (name !~ /-[0-9]+$/)
-		name = name "-1"
-	return name
-}
-function median(key, which,    n, i, j, t, a) {
-	n = cnt[key]
-	if (n == 0)
-		return ""
-	for (i = 1; i <= n; i++)
-		a[i] = val[key, which, i]
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	if (n % 2)
-		return a[(n + 1) / 2]
-	return (a[n / 2] + a[n / 2 + 1]) / 2
-}
+    -v peerlist="boost_fiber:BoostFiber:Boost.Fiber" "$bench_awk"'
 function fmtns(v) {
 	v += 0
 	if (v >= 100)
@@ -313,6 +266,7 @@ END {
 		printf "; each pass first waited up to %s s for a quiet machine (%s s in all)", quiet, waited
 	print "."
 	print "Cells: median ns/op [min–max]. Ratio: libgoconc / Go (lower is better). Target: SPEC §6 (bench/targets.txt)."
+	print "B/op (allocs/op): medians of -benchmem, heap bytes and allocations per operation while timed (C: malloc and its kin, counted by bench/bench.c; Go: runtime.MemStats); goroutine stacks are in neither."
 	met = 0; missed = 0; untested = 0
 	for (pi = 1; pi <= nprog; pi++) {
 		prog = progs[pi]
@@ -325,8 +279,8 @@ END {
 					PC[++npc] = PEERS[i]
 					break
 				}
-		hdr = "| Benchmark | libgoconc ns/op | Go ns/op | ratio | target | |"
-		sep = "|---|---:|---:|---:|---:|---|"
+		hdr = "| Benchmark | libgoconc ns/op | Go ns/op | ratio | target | | libgoconc B/op (allocs) | Go B/op (allocs) |"
+		sep = "|---|---:|---:|---:|---:|---|---:|---:|"
 		for (i = 1; i <= npc; i++) {
 			hdr = hdr " " PEERNAME[PC[i]] " ns/op | libgoconc/" PEERNAME[PC[i]] " |"
 			sep = sep "---:|---:|"
@@ -353,7 +307,8 @@ END {
 				else { verdict = "**missed**"; missed++ }
 			} else if (t != "")
 				untested++
-			printf "| %s | %s | %s | %s | %s | %s |", substr(key, 10), cell(key), gocell, (r == "" ? "–" : sprintf("%.2f", r)), (t == "" ? "–" : "≤ " t), verdict
+			gomem = (gostate != "" || cnt[key "@go"] == 0) ? "–" : mem_cell(key "@go")
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s |", substr(key, 10), cell(key), gocell, (r == "" ? "–" : sprintf("%.2f", r)), (t == "" ? "–" : "≤ " t), verdict, mem_cell(key), gomem
 			for (i = 1; i <= npc; i++) {
 				pk = key "@" PC[i]
 				pm = median(pk, "ns")
@@ -373,6 +328,8 @@ END {
 			key = order[prog, k]
 			n = split(mlist[key], ms, " ")
 			for (j = 1; j <= n; j++) {
+				if (ms[j] == "B/op" || ms[j] == "allocs/op")
+					continue
 				if (first) {
 					print ""
 					print "| Benchmark | metric | libgoconc | Go |"
@@ -387,18 +344,9 @@ END {
 	}
 	printf "\nTargets: %d met, %d missed, %d without a ratio.\n", met, missed, untested
 }
-function median2(key, m,    n, i, j, t, a) {
-	n = 0
-	for (i = 1; i <= cnt[key]; i++)
-		if ((key, m, i) in val)
-			a[++n] = val[key, m, i]
-	if (n == 0)
-		return "–"
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return fmtns(n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
+function median2(key, m,    v) {
+	v = median_of(key, m)
+	return v == "" ? "–" : fmtns(v)
 }
 ' $peerfiles $files >"$out.tmp"
 mv "$out.tmp" "$out"

@@ -38,6 +38,7 @@
 # script itself; the numbers mean little). -norun: the report again from
 # bench/results.
 set -eu
+. "$(dirname "$0")/lib.sh"
 
 runs=10
 warmup=2
@@ -99,7 +100,7 @@ fi
 
 # ---- tools ------------------------------------------------------------
 if [ "$norun" = 0 ]; then
-	commit=$(cd "$srcdir" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	commit=$(bench_commit)
 	ccversion=$($cc --version 2>/dev/null | head -n 1 || echo "$cc")
 	cpuname=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
 	ncpu=$(nproc 2>/dev/null || echo "?")
@@ -113,12 +114,7 @@ if [ "$norun" = 0 ]; then
 	else
 		goversion=$("$go" version 2>/dev/null || echo go)
 		for p in fanout pipeline pingpong pool mem; do
-			if ! (cd "$srcdir/bench/go" &&
-			    GOCACHE=$builddir/bench/go/cache \
-			    GOPATH=$builddir/bench/go/path \
-			    GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on \
-			    GOTOOLCHAIN=local \
-			    "$go" build -o "$gowl/$p" "./workloads/$p") \
+			if ! bench_go build -o "$gowl/$p" "./workloads/$p" \
 			    >"$res/wl-go-build.txt" 2>&1; then
 				cat "$res/wl-go-build.txt" >&2
 				gostate="Go build failed: the C side alone"
@@ -238,7 +234,7 @@ sample() {
 # ---- the runs ---------------------------------------------------------
 if [ "$norun" = 0 ]; then
 	: >"$rows"
-	load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+	load_before=$(bench_loadavg)
 	start=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 	run fanout fanout "$fan_depth $fan_branch"
@@ -263,17 +259,12 @@ if [ "$norun" = 0 ]; then
 				>>"$res/wl-mem-$what-$arg-go.txt" 2>&1 || :
 		done
 	done
-	load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
-	{
-		for v in commit ccversion machine gostate goversion timer hyperfine \
-			warmup runs start load_before load_after fan_depth fan_branch \
-			pipe_stages pipe_items pipe_cap pp_total pool_workers \
-			pool_jobs pool_work pool_cut_ms mem_n memcases; do
-			eval "val=\$$v"
-			printf "%s='%s'\n" "$v" \
-				"$(printf '%s' "$val" | sed "s/'/'\\\\''/g")"
-		done
-	} >"$res/wl-meta"
+	load_after=$(bench_loadavg)
+	bench_save_meta "$res/wl-meta" commit ccversion machine gostate \
+		goversion timer hyperfine warmup runs start load_before \
+		load_after fan_depth fan_branch pipe_stages pipe_items pipe_cap \
+		pp_total pool_workers pool_jobs pool_work pool_cut_ms mem_n \
+		memcases
 else
 	if [ ! -r "$res/wl-meta" ]; then
 		echo "workloads.sh: no results in $res to show (run without -norun)" >&2
