@@ -151,7 +151,7 @@ goc__waitq_enqueue(struct goc_waitq *q, struct goc_sudog *sg)
 }
 
 struct goc_sudog *
-goc__waitq_dequeue(struct goc_waitq *q)
+goc__waitq_take(struct goc_waitq *q)
 {
 	for (;;) {
 		struct goc_sudog *sg = q->first;
@@ -225,40 +225,6 @@ goc__waitq_remove(struct goc_waitq *q, struct goc_sudog *sg)
 
 /* ---- locked steps ----------------------------------------------------- */
 
-static inline void *
-slot(struct goc_hchan *c, uint64_t i)
-{
-	return c->buf + i * c->elemsize;
-}
-
-/* The channel's own copies of elements: invisible to the race detector,
- * as Go's typedmemmove is (the program's side is reported at the call). */
-static inline void
-copy_elem(struct goc_hchan *c, void *dst, const void *src)
-{
-	if (c->elemsize == 0 || dst == NULL)
-		return;
-	goc__race_ignore_begin();
-	/* The common sizes as single moves (Go's compiler passes a typed
-	 * move); memcpy with a constant size is one unaligned load and
-	 * store. Others through memcpy. */
-	switch (c->elemsize) {
-	case 4:
-		memcpy(dst, src, 4);
-		break;
-	case 8:
-		memcpy(dst, src, 8);
-		break;
-	case 16:
-		memcpy(dst, src, 16);
-		break;
-	default:
-		memcpy(dst, src, c->elemsize);
-		break;
-	}
-	goc__race_ignore_end();
-}
-
 void
 goc__chan_zero(struct goc_hchan *c, void *ep)
 {
@@ -285,23 +251,6 @@ goc__chan_raceaddr(struct goc_hchan *c)
 	return raceaddr(c);
 }
 
-/* Go's racenotify for the current goroutine and, with sg, for the
- * parked partner: one slot, acquire then release. */
-static inline void
-race_notify(struct goc_hchan *c, uint64_t idx, struct goc_sudog *sg)
-{
-	if (!GOC_RACE_ENABLED)
-		return;
-	const void *qp = slot(c, idx);
-	if (sg == NULL) {
-		goc__race_acquire(qp);
-		goc__race_release(qp);
-	} else {
-		goc__race_acquireg(sg, qp);
-		goc__race_releaseg(sg, qp);
-	}
-}
-
 /* Go's racesync: a hand-off on an unbuffered channel orders both ways. */
 static inline void
 race_sync(struct goc_hchan *c, struct goc_sudog *sg)
@@ -321,33 +270,6 @@ goc__chan_race_closed(struct goc_hchan *c)
 	goc__race_acquire(raceaddr(c));
 }
 
-/* Relaxed store of qcount: see full()/empty(). */
-static inline void
-set_qcount(struct goc_hchan *c, uint64_t n)
-{
-	__atomic_store_n(&c->qcount, n, __ATOMIC_RELAXED);
-}
-
-void
-goc__chan_buf_put(struct goc_hchan *c, const void *ep)
-{
-	race_notify(c, c->sendx, NULL);
-	copy_elem(c, slot(c, c->sendx), ep);
-	if (++c->sendx == c->dataqsiz)
-		c->sendx = 0;
-	set_qcount(c, c->qcount + 1);
-}
-
-void
-goc__chan_buf_take(struct goc_hchan *c, void *ep)
-{
-	race_notify(c, c->recvx, NULL);
-	copy_elem(c, ep, slot(c, c->recvx));
-	if (++c->recvx == c->dataqsiz)
-		c->recvx = 0;
-	set_qcount(c, c->qcount - 1);
-}
-
 /*
  * Go's send(): a receiver is waiting, so the value goes straight from
  * the sender's memory into the receiver's (stack-to-stack for goroutines;
@@ -361,13 +283,13 @@ goc__chan_send_direct(struct goc_hchan *c, struct goc_sudog *sg, const void *ep)
 	} else if (GOC_RACE_ENABLED) {
 		/* As if through the (empty) buffer: Go moves the indices
 		 * only in race builds, and so does this. */
-		race_notify(c, c->recvx, NULL);
-		race_notify(c, c->recvx, sg);
+		goc__chan_race_notify(c, c->recvx, NULL);
+		goc__chan_race_notify(c, c->recvx, sg);
 		if (++c->recvx == c->dataqsiz)
 			c->recvx = 0;
 		c->sendx = c->recvx;
 	}
-	copy_elem(c, sg->elem, ep);
+	goc__chan_copy(c, sg->elem, ep);
 	sg->elem = NULL;
 	sg->success = true;
 	sg->g->param = sg;
@@ -384,13 +306,13 @@ goc__chan_recv_direct(struct goc_hchan *c, struct goc_sudog *sg, void *ep)
 {
 	if (c->dataqsiz == 0) {
 		race_sync(c, sg);
-		copy_elem(c, ep, sg->elem);
+		goc__chan_copy(c, ep, sg->elem);
 	} else {
-		race_notify(c, c->recvx, NULL);
-		race_notify(c, c->recvx, sg);
-		void *qp = slot(c, c->recvx);
-		copy_elem(c, ep, qp);
-		copy_elem(c, qp, sg->elem);
+		goc__chan_race_notify(c, c->recvx, NULL);
+		goc__chan_race_notify(c, c->recvx, sg);
+		void *qp = goc__chan_slot(c, c->recvx);
+		goc__chan_copy(c, ep, qp);
+		goc__chan_copy(c, qp, sg->elem);
 		if (++c->recvx == c->dataqsiz)
 			c->recvx = 0;
 		c->sendx = c->recvx;

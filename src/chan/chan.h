@@ -11,7 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include "goconc/chan.h"
+#include "rt/race.h"
 #include "sched/lock.h"
 #include "sched/runtime2.h"
 
@@ -128,7 +131,17 @@ goc__chan_curg(void)
 }
 
 void goc__waitq_enqueue(struct goc_waitq *q, struct goc_sudog *sg);
-struct goc_sudog *goc__waitq_dequeue(struct goc_waitq *q);
+struct goc_sudog *goc__waitq_take(struct goc_waitq *q);
+
+/* The first waiter, unlinked (Go's dequeue), or NULL; under the channel's
+ * lock. The empty case inline: most operations find no waiter. */
+static inline struct goc_sudog *
+goc__waitq_dequeue(struct goc_waitq *q)
+{
+	if (q->first == NULL)
+		return NULL;
+	return goc__waitq_take(q);
+}
 void goc__waitq_remove(struct goc_waitq *q, struct goc_sudog *sg);
 
 /*
@@ -140,8 +153,80 @@ struct goc_g *goc__chan_send_direct(struct goc_hchan *c, struct goc_sudog *sg,
 				    const void *ep);
 struct goc_g *goc__chan_recv_direct(struct goc_hchan *c, struct goc_sudog *sg,
 				    void *ep);
-void goc__chan_buf_put(struct goc_hchan *c, const void *ep);
-void goc__chan_buf_take(struct goc_hchan *c, void *ep);
+
+static inline void *
+goc__chan_slot(struct goc_hchan *c, uint64_t i)
+{
+	return c->buf + i * c->elemsize;
+}
+
+/*
+ * The channel's own copies of elements: invisible to the race detector,
+ * as Go's typedmemmove is (the program's side is reported at the call).
+ * The common sizes as single moves (Go's compiler passes a typed move);
+ * memcpy with a constant size is one unaligned load and store.
+ */
+static inline void
+goc__chan_copy(struct goc_hchan *c, void *dst, const void *src)
+{
+	uint32_t n = c->elemsize;
+
+	if (n == 0 || dst == NULL)
+		return;
+	goc__race_ignore_begin();
+	if (n == 8)
+		memcpy(dst, src, 8);
+	else if (n == 4)
+		memcpy(dst, src, 4);
+	else
+		memcpy(dst, src, n);
+	goc__race_ignore_end();
+}
+
+/* Go's racenotify for the current goroutine and, with sg, for the
+ * parked partner: one slot, acquire then release. */
+static inline void
+goc__chan_race_notify(struct goc_hchan *c, uint64_t idx, struct goc_sudog *sg)
+{
+	if (!GOC_RACE_ENABLED)
+		return;
+	const void *qp = goc__chan_slot(c, idx);
+	if (sg == NULL) {
+		goc__race_acquire(qp);
+		goc__race_release(qp);
+	} else {
+		goc__race_acquireg(sg, qp);
+		goc__race_releaseg(sg, qp);
+	}
+}
+
+/* Relaxed store of qcount: see goc__chan_full()/goc__chan_empty(). */
+static inline void
+goc__chan_set_qcount(struct goc_hchan *c, uint64_t n)
+{
+	__atomic_store_n(&c->qcount, n, __ATOMIC_RELAXED);
+}
+
+/* The buffer's two ends (Go's chansend/chanrecv buffered steps). */
+static inline void
+goc__chan_buf_put(struct goc_hchan *c, const void *ep)
+{
+	goc__chan_race_notify(c, c->sendx, NULL);
+	goc__chan_copy(c, goc__chan_slot(c, c->sendx), ep);
+	if (++c->sendx == c->dataqsiz)
+		c->sendx = 0;
+	goc__chan_set_qcount(c, c->qcount + 1);
+}
+
+static inline void
+goc__chan_buf_take(struct goc_hchan *c, void *ep)
+{
+	goc__chan_race_notify(c, c->recvx, NULL);
+	goc__chan_copy(c, ep, goc__chan_slot(c, c->recvx));
+	if (++c->recvx == c->dataqsiz)
+		c->recvx = 0;
+	goc__chan_set_qcount(c, c->qcount - 1);
+}
 void goc__chan_zero(struct goc_hchan *c, void *ep);
 
 /* Race builds (rt/race.h): the program's side of a send or receive made
