@@ -45,7 +45,9 @@
  * Sanitizers bring allocators of their own, which must see every
  * allocation and free: with one (or off glibc) there is no interposition
  * and no B/op (bench/local.mk defines GOC_BENCH_NO_ALLOC_HOOK when the
- * build's flags name -fsanitize).
+ * build's flags name -fsanitize). Valgrind redirects malloc past these
+ * definitions at run time: acct_enable's probe notices, and again no
+ * B/op.
  */
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
@@ -205,6 +207,38 @@ acct_totals(uint64_t *bytes, uint64_t *allocs)
 	}
 	*bytes = b;
 	*allocs = n;
+}
+
+/*
+ * Turns counting on and checks that it counts: under valgrind or an
+ * LD_PRELOADed allocator, malloc calls are redirected past the
+ * definitions below and every B/op would read 0. Returns whether counting
+ * is on; the first time it is not, prints a "#" line that says so. Called
+ * by the driver and from benchmarks, one at a time.
+ */
+static int
+acct_enable(void)
+{
+	static int probed; /* 1: counting works, -1: it does not */
+	if (probed == 0) {
+		uint64_t b0, n0, b1, n1;
+		void *(*volatile alloc)(size_t) = malloc;
+		/* Relaxed: see acct_add. */
+		__atomic_store_n(&acct_on, 1, __ATOMIC_RELAXED);
+		acct_totals(&b0, &n0);
+		void *p = alloc(1);
+		acct_totals(&b1, &n1);
+		free(p);
+		probed = n1 != n0 ? 1 : -1;
+		if (probed < 0) {
+			__atomic_store_n(&acct_on, 0, __ATOMIC_RELAXED);
+			printf("# -benchmem: no allocation counting: malloc "
+			       "does not reach bench/bench.c (valgrind or a "
+			       "preloaded allocator?), no B/op\n");
+			fflush(stdout);
+		}
+	}
+	return probed > 0;
 }
 
 void *
@@ -420,16 +454,13 @@ goc_bench_report_allocs(goc_bench_t *b)
 	struct state *s = b->priv;
 	s->report_allocs = 1;
 #ifdef GOC_BENCH_ALLOC_HOOK
-	if (!mem_counting()) {
-		/*
-		 * Relaxed: the threads this benchmark starts from here on
-		 * learn of it through their start; the timed region counts
-		 * from here.
-		 */
-		__atomic_store_n(&acct_on, 1, __ATOMIC_RELAXED);
-		if (s->start >= 0)
-			mem_start(s);
-	}
+	/*
+	 * The threads this benchmark starts from here on learn that
+	 * counting is on through their start; the timed region counts
+	 * from here.
+	 */
+	if (!mem_counting() && acct_enable() && s->start >= 0)
+		mem_start(s);
 #endif
 }
 
@@ -615,9 +646,8 @@ main(int argc, char **argv)
 
 	print_header();
 #ifdef GOC_BENCH_ALLOC_HOOK
-	/* Relaxed: no other thread runs yet (see acct_add). */
 	if (benchmem)
-		__atomic_store_n(&acct_on, 1, __ATOMIC_RELAXED);
+		acct_enable();
 #else
 	if (benchmem)
 		printf("# -benchmem: no allocation counting in this build "

@@ -23,8 +23,8 @@
  * from any thread) made while the timer runs, divided by b->n as Go
  * does; bench.c interposes the allocator to count them. Goroutine stacks
  * (mmap'd slabs) are not heap allocations, as in Go. Builds with a
- * sanitizer keep the sanitizer's allocator and print no B/op (a "#" line
- * says so).
+ * sanitizer keep the sanitizer's allocator, and runs under valgrind
+ * bypass the counting: both print no B/op (a "#" line says so).
  */
 #ifndef GOC_BENCH_H
 #define GOC_BENCH_H
