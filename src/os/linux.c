@@ -32,15 +32,6 @@ goc_os_nanotime(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int64_t
-goc_os_nanotime_coarse(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int
 goc_os_futex_wait(uint32_t *addr, uint32_t val, int64_t timeout_ns)
 {

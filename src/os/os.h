@@ -28,23 +28,6 @@
 int64_t goc_os_nanotime(void);
 
 /*
- * goc_os_nanotime_coarse is CLOCK_MONOTONIC_COARSE: the same timeline,
- * never ahead of goc_os_nanotime, a tick (1-4 ms) of resolution, and a
- * fraction of the cost (no clock read, where the precise clock may be a
- * paravirtual one). For records nobody times, such as when a goroutine
- * started waiting.
- */
-#ifdef GOC_SIM
-static inline int64_t
-goc_os_nanotime_coarse(void)
-{
-	return goc_os_nanotime();
-}
-#else
-int64_t goc_os_nanotime_coarse(void);
-#endif
-
-/*
  * goc_os_futex_wait blocks while *addr == val, for at most timeout_ns
  * (negative: forever). Returns 0 when woken or when *addr != val on
  * entry, GOC_ETIMEDOUT on timeout. Spurious returns happen: callers loop.

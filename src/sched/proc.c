@@ -489,15 +489,15 @@ goc__park(bool (*unlockf)(struct goc_g *, void *), void *lock,
 	if (m == NULL || m->curg == NULL) {
 		struct goc_g *fg = goc__foreign_g();
 		fg->waitreason = (uint8_t)reason;
-		fg->waitsince = goc_os_nanotime_coarse();
+		fg->waitsince = goc__wait_stamp();
 		park_foreign(fg, unlockf, lock);
 		return;
 	}
 	struct goc_g *gp = m->curg;
 	gp->waitreason = (uint8_t)reason;
-	/* Coarse: only goroutine dumps read it (in minutes), and a
-	 * precise clock read is a large part of a channel hand-off. */
-	gp->waitsince = goc_os_nanotime_coarse();
+	/* Sysmon's clock: only goroutine dumps read it (in minutes), and
+	 * a clock read is a large part of a channel hand-off. */
+	gp->waitsince = goc__wait_stamp();
 	m->waitunlockf = unlockf;
 	m->waitlock = lock;
 	mcall(park_m);

@@ -267,6 +267,26 @@ void goc__wakep(void);
 /* sysmon.c */
 void goc__sysmon_start(void);
 void goc__sysmon_stop(void);
+
+/*
+ * goc_os_nanotime() as of sysmon's last round, which comes at least every
+ * 10 ms while the runtime runs (0 before sysmon first starts). Parking
+ * stamps a goroutine's wait start with it: only goroutine dumps read the
+ * stamp, in minutes, and one load is far cheaper than a clock read on
+ * every hand-off. On a line of its own, as sysmon writes it often.
+ */
+struct goc_sysmon_clock {
+	int64_t now; /* (atomic) written by sysmon */
+	GOC_CACHELINE_PAD(pad);
+} GOC_ALIGNED(GOC_CACHELINE);
+extern struct goc_sysmon_clock goc__sysmon_clock;
+
+static inline int64_t
+goc__wait_stamp(void)
+{
+	/* Relaxed: a timestamp for display, ordered with nothing. */
+	return __atomic_load_n(&goc__sysmon_clock.now, __ATOMIC_RELAXED);
+}
 /* Prints Go's schedtrace line (and per-P/M detail) to stderr. */
 void goc__schedtrace(int64_t start, int64_t now, bool detail);
 

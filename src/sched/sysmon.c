@@ -35,6 +35,8 @@
 #define SYSMON_MAX_US    10000
 #define FORCE_PREEMPT_NS (10 * 1000 * 1000)
 
+struct goc_sysmon_clock goc__sysmon_clock;
+
 static goc_os_thread_t sysmon_thread;
 static struct goc_note sysmon_stop_note;
 static bool sysmon_running;
@@ -187,6 +189,8 @@ sysmon(void *arg)
 		if (goc__notetsleep(&sysmon_stop_note, delay * 1000))
 			return NULL;
 		int64_t now = goc_os_nanotime();
+		/* Relaxed: see goc__wait_stamp(). */
+		__atomic_store_n(&goc__sysmon_clock.now, now, __ATOMIC_RELAXED);
 		if (retake(now) != 0)
 			idle = 0;
 		else
@@ -216,6 +220,9 @@ void
 goc__sysmon_start(void)
 {
 	parse_debug();
+	/* Relaxed: see goc__wait_stamp(). */
+	__atomic_store_n(&goc__sysmon_clock.now, goc_os_nanotime(),
+			 __ATOMIC_RELAXED);
 	goc__noteclear(&sysmon_stop_note);
 	int rc = goc_os_thread_start(&sysmon_thread, sysmon, NULL, 0, false);
 	if (rc != 0)
