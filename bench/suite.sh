@@ -353,23 +353,28 @@ mv "$out.tmp" "$out"
 
 # Plots, when gnuplot is there: the ratios, and ns/op against P.
 if command -v gnuplot >/dev/null 2>&1 && [ -s "$plots/ratios.dat" ]; then
-	for term in "svg size 1000,600 dynamic" "pngcairo size 1000,600"; do
+	# One row per benchmark, its bar drawn from 1 (parity) to the
+	# ratio, so the canvas grows with the number of rows.
+	nrows=$(wc -l <"$plots/ratios.dat")
+	height=$((100 + 12 * nrows))
+	for term in "svg size 1000,$height dynamic" "pngcairo size 1000,$height"; do
 		ext=${term%% *}
 		[ "$ext" = pngcairo ] && ext=png
 		gnuplot <<EOF 2>/dev/null || echo "suite.sh: gnuplot could not draw $ext" >&2
 set terminal $term
 set output "$plots/ratios.$ext"
-set title "libgoconc / Go (lower is better; points: SPEC §6 target)"
-set style data histograms
+set title "libgoconc / Go (left of 1: libgoconc faster; points: SPEC §6 target)"
 set style fill solid 0.6
-set boxwidth 0.8
-set xtics rotate by -60 font ",8"
-set logscale y 2
-set grid ytics
+set ytics font ",7" nomirror
+set yrange [$nrows:-1]
+set logscale x 2
+set grid xtics
 set key off
 set datafile separator "\t"
-plot "$plots/ratios.dat" using 2:xtic(1) lc rgb "#3060a0", \
-     "" using 0:3 with points pt 7 ps 0.6 lc rgb "#c03030"
+lo(r) = r < 1 ? r : 1
+hi(r) = r < 1 ? 1 : r
+plot "$plots/ratios.dat" using 2:0:(lo(\$2)):(hi(\$2)):(\$0-0.35):(\$0+0.35):ytic(1) with boxxyerror lc rgb "#3060a0", \
+     "" using 3:0 with points pt 7 ps 0.5 lc rgb "#c03030"
 EOF
 		for d in "$plots"/scaling-*.dat; do
 			[ -s "$d" ] || continue
