@@ -224,6 +224,15 @@ unlock_slow(goc_mutex_t *m, int32_t new)
 		return;
 	}
 	int32_t old = new;
+#ifdef GOC_INJECT_BUG_MUTEX_WAKE
+	/* Test-only (docs/testing.md, "The injected mutex bug"): a wake-up
+	 * is dropped when the CAS below succeeds only on a retry, after
+	 * another goroutine changed the state in between (another unlock
+	 * racing this one). The waiter count is lowered and WOKEN set, but
+	 * nobody is woken, so WOKEN stays set and the waiters sleep for
+	 * good. */
+	bool retried = false;
+#endif
 	for (;;) {
 		/* Nobody to wake, or someone already woken or spinning, or
 		 * the mutex was taken again: nothing to do. */
@@ -233,10 +242,17 @@ unlock_slow(goc_mutex_t *m, int32_t new)
 		/* Take one waiter off the count and wake it. */
 		new = (old - (1 << MUTEX_WAITER_SHIFT)) | MUTEX_WOKEN;
 		if (cas_state(m, old, new)) {
+#ifdef GOC_INJECT_BUG_MUTEX_WAKE
+			if (retried)
+				return;
+#endif
 			goc__semrelease(&m->_sema, false);
 			return;
 		}
 		old = load_state(m);
+#ifdef GOC_INJECT_BUG_MUTEX_WAKE
+		retried = true;
+#endif
 	}
 }
 
