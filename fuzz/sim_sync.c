@@ -971,7 +971,8 @@ drun_forked(struct dprog *g, const uint8_t *sched, size_t n)
 	while ((r = read(child_err, buf, sizeof(buf))) > 0)
 		if (write(2, buf, (size_t)r) != r)
 			break;
-	fail("the runtime's verdict is not the model's");
+	fail("the runtime's verdict is not the model's (the run's own "
+	     "sim: line is the child's, above)");
 }
 
 static void
