@@ -1015,21 +1015,39 @@ run_deadlock(const uint8_t *data, size_t size)
 }
 
 /*
- * The first run in a process takes a different path through the
- * runtime's lazy set-up than every later one, so an input would not
- * replay in a fresh process as it ran in a campaign. One empty input
- * runs first, in every process.
+ * The first context in a process cancelled before anyone asked for its
+ * done channel creates the process-wide closed channel they all share
+ * (src/context/context.c, closedchan, as Go's), and that channel's make
+ * and close are decision points later runs do not take: an input would
+ * run differently alone than in a campaign. Every process makes it
+ * first, so each input replays alone with its campaign's trace.
  */
+static int
+warm_main(void *arg)
+{
+	goc_ctx_t *c = goc_ctx_with_cancel(goc_ctx_background());
+
+	(void)arg;
+	if (c == NULL)
+		fail("goc_ctx_with_cancel failed");
+	goc_ctx_cancel(c);
+	if (goc_ctx_done(c) == NULL)
+		fail("a cancelled context has no done channel");
+	goc_ctx_release(c);
+	return 0;
+}
+
 static void
 warm_up(void)
 {
 	static bool warm;
-	static const uint8_t none[1];
 
 	if (warm)
 		return;
 	warm = true;
-	run_sync(none, 1);
+	goc__sim_restart_seed(1);
+	goc_run(warm_main, NULL);
+	shutdown_and_settle();
 }
 
 int
