@@ -199,4 +199,10 @@ hb_wg_done_inline(goc_wg_t *wg)
 {
 	goc__wg_done_inline(wg);
 }
+
+HB_FN void
+hb_wg_wait_inline(goc_wg_t *wg)
+{
+	goc__wg_wait_inline(wg);
+}
 #endif

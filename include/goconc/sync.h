@@ -329,7 +329,8 @@ GOC_API void goc_pool_sweep(void);
 
 /*
  * The uncontended case of Mutex lock and unlock, RWMutex rlock and
- * runlock, Once do and WaitGroup add is one atomic operation, inlined
+ * runlock, Once do, WaitGroup add and a wait on a zero WaitGroup is one
+ * atomic operation, inlined
  * into the caller as Go inlines Mutex.Lock's fast path; everything else
  * goes to the library through the *_slow entry points below, which exist
  * only for these inline functions (they assume the fast path's atomic
@@ -427,6 +428,19 @@ goc__wg_done_inline(goc_wg_t *wg)
 	goc__wg_add_inline(wg, -1);
 }
 
+GOC_INLINE void
+goc__wg_wait_inline(goc_wg_t *wg)
+{
+	/* Seq_cst, as the library's load (Go's Wait): a zero counter read
+	 * here is the one the last goc_wg_done wrote, which synchronizes it
+	 * before this return. */
+	uint64_t state = __atomic_load_n(&wg->_state, __ATOMIC_SEQ_CST);
+
+	if (__builtin_expect((int32_t)(state >> 32) == 0, 1))
+		return;
+	goc_wg_wait(wg);
+}
+
 #define goc_mutex_lock(m)       goc__mutex_lock_inline(m)
 #define goc_mutex_unlock(m)     goc__mutex_unlock_inline(m)
 #define goc_rwmutex_rlock(rw)   goc__rwmutex_rlock_inline(rw)
@@ -435,6 +449,7 @@ goc__wg_done_inline(goc_wg_t *wg)
 #define goc_once_done(o)        goc__once_done_inline(o)
 #define goc_wg_add(wg, d)       goc__wg_add_inline(wg, d)
 #define goc_wg_done(wg)         goc__wg_done_inline(wg)
+#define goc_wg_wait(wg)         goc__wg_wait_inline(wg)
 
 #endif /* inline fast paths */
 
