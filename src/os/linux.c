@@ -61,6 +61,49 @@ goc_os_futex_wake(uint32_t *addr, int n)
 }
 #endif /* !GOC_SIM */
 
+#if !defined(GOC_SIM) && defined(__NR_membarrier)
+/* The commands of <linux/membarrier.h>, stable kernel ABI. */
+#define MB_CMD_QUERY                      0
+#define MB_CMD_PRIVATE_EXPEDITED          (1 << 3)
+#define MB_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
+
+bool
+goc_os_membarrier_register(void)
+{
+	long cmds = syscall(__NR_membarrier, MB_CMD_QUERY, 0, 0);
+
+	if (cmds < 0 || (cmds & MB_CMD_PRIVATE_EXPEDITED) == 0 ||
+	    (cmds & MB_CMD_REGISTER_PRIVATE_EXPEDITED) == 0)
+		return false;
+	return syscall(__NR_membarrier, MB_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
+		       0) == 0;
+}
+
+void
+goc_os_membarrier(void)
+{
+	/* Registered, so it cannot fail but with EINTR-free errors that
+	 * would mean a broken kernel: say so rather than lose the
+	 * ordering. */
+	if (syscall(__NR_membarrier, MB_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+		perror("libgoconc: membarrier");
+		abort();
+	}
+}
+#else
+bool
+goc_os_membarrier_register(void)
+{
+	return false;
+}
+
+void
+goc_os_membarrier(void)
+{
+	abort();
+}
+#endif
+
 int
 goc_os_cgroup_cpu_limit(const char *line)
 {

@@ -28,6 +28,19 @@
 int64_t goc_os_nanotime(void);
 
 /*
+ * Asymmetric fences (membarrier(2), MEMBARRIER_CMD_PRIVATE_EXPEDITED):
+ * goc_os_membarrier_register asks the kernel for them once and says
+ * whether they work here (not on kernels before 4.14, nor under
+ * emulators that lack the call, nor in simulation builds);
+ * goc_os_membarrier then makes every thread of the process that is
+ * running execute a full memory barrier before it returns, so that code
+ * on the other side may order its store before its load with a compiler
+ * barrier alone. Only after a successful goc_os_membarrier_register.
+ */
+bool goc_os_membarrier_register(void);
+void goc_os_membarrier(void);
+
+/*
  * goc_os_futex_wait blocks while *addr == val, for at most timeout_ns
  * (negative: forever). Returns 0 when woken or when *addr != val on
  * entry, GOC_ETIMEDOUT on timeout. Spurious returns happen: callers loop.

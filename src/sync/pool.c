@@ -33,6 +33,20 @@
  * next M that ran a later one) orders it before the frees. Only then are
  * the set-aside objects passed to free_fn and the generations freed.
  *
+ * Asymmetric pins. The seq_cst pin store is an `xchg` on x86_64, most of
+ * an uncontended get or put. Where the kernel offers membarrier(2)
+ * (MEMBARRIER_CMD_PRIVATE_EXPEDITED; not in TSan or race builds, whose
+ * detector cannot see it), the pin store is a plain store followed by a
+ * compiler barrier, and the cycle calls membarrier after its pointer
+ * stores and before its loads of poolpin: every thread running then
+ * executes a full barrier. A pin store before that barrier is visible to
+ * the sweeper's loads that follow it, which wait for the operation as
+ * above; a pin store after it is followed, in its thread, by loads that
+ * come after the barrier too and so see the new pointers (a thread not
+ * running passed the barrier of its last context switch). This is the
+ * Dekker pattern with the heavy fence on the rare side, as in userspace
+ * RCU's membarrier flavour.
+ *
  * GOMAXPROCS. A P whose id is beyond the primary generation (goc_maxprocs
  * grew) builds a bigger one under the pool's lock (Go's pinSlow); the old
  * one goes on the retired list, whose objects the next cycle frees after
@@ -80,8 +94,13 @@ struct pool_stash {
 };
 
 static struct goc_rtlock pools_lock; /* rank: above every pool's _lock */
-static goc_pool_t *allpools;         /* (pools_lock) */
-static uint32_t npools;              /* (pools_lock; atomic read) */
+/* (pools_lock to write; atomic read) whether pins publish with a plain
+ * store and the cycle with membarrier (the top of the file); decided at
+ * the first goc_pool_init, before any pool operation. */
+static bool pool_asym;
+static bool pool_asym_tried; /* (pools_lock) */
+static goc_pool_t *allpools; /* (pools_lock) */
+static uint32_t npools;      /* (pools_lock; atomic read) */
 /* Milliseconds between cycles run by sysmon; -1 until GOCONC_POOLSWEEP
  * is read. (atomic) */
 static int64_t sweep_ms = -1;
@@ -160,6 +179,15 @@ pin_p(void)
 		return NULL;
 	/* Only this P's running goroutine writes poolpin: relaxed read. */
 	uint32_t v = __atomic_load_n(&pp->poolpin, __ATOMIC_RELAXED);
+	/* Relaxed: set before any pool exists, never changed after. */
+	if (GOC_LIKELY(__atomic_load_n(&pool_asym, __ATOMIC_RELAXED))) {
+		/* Asymmetric: the sweeper's membarrier stands in for our
+		 * store-load fence (top of the file); the compiler must
+		 * still keep the store before the loads that follow. */
+		__atomic_store_n(&pp->poolpin, v + 1, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		return pp;
+	}
 	/* Seq_cst: ordered before our seq_cst loads of the generation
 	 * pointers, against the sweeper's seq_cst stores of them and its
 	 * later load of poolpin (see the top of the file). */
@@ -313,6 +341,14 @@ goc_pool_init(goc_pool_t *p, void *(*new_fn)(void *arg),
 	p->_free = free_fn;
 	p->_arg = arg;
 	goc__lock(&pools_lock);
+	if (!pool_asym_tried) {
+		pool_asym_tried = true;
+		/* TSan (and the race build) cannot see the kernel's fence:
+		 * they keep the seq_cst pin, whose order they follow. */
+		if (!GOC_TSAN_ENABLED && !GOC_RACE_ENABLED &&
+		    goc_os_membarrier_register())
+			__atomic_store_n(&pool_asym, true, __ATOMIC_RELAXED);
+	}
 	p->_next = allpools;
 	if (allpools != NULL)
 		allpools->_prev = p;
@@ -448,6 +484,12 @@ grace(void)
 			np++;
 		}
 	goc__unlock(&s->lock);
+	/* Asymmetric pins: every running thread passes a full barrier, so
+	 * a pin store that came before it is visible to the loads below,
+	 * and a pin that comes after it sees the pointers stored before
+	 * (the top of the file). */
+	if (__atomic_load_n(&pool_asym, __ATOMIC_RELAXED))
+		goc_os_membarrier();
 	for (int i = 0; i < np; i++) {
 		struct goc_p *pp = grace_ps[i];
 		/* Seq_cst: see the top of the file. */
