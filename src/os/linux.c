@@ -82,13 +82,18 @@ goc_os_membarrier_register(void)
 void
 goc_os_membarrier(void)
 {
-	/* Registered, so it cannot fail but with EINTR-free errors that
-	 * would mean a broken kernel: say so rather than lose the
-	 * ordering. */
-	if (syscall(__NR_membarrier, MB_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
-		perror("libgoconc: membarrier");
-		abort();
-	}
+	if (syscall(__NR_membarrier, MB_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+		return;
+	/* EPERM: not registered in this process (a kernel that does not
+	 * carry the registration over fork). Register and try again;
+	 * anything else would lose the ordering: say so and stop. */
+	if (errno == EPERM &&
+	    syscall(__NR_membarrier, MB_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
+		    0) == 0 &&
+	    syscall(__NR_membarrier, MB_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+		return;
+	perror("libgoconc: membarrier");
+	abort();
 }
 #else
 bool
