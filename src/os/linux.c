@@ -88,8 +88,8 @@ goc_os_membarrier(void)
 	 * carry the registration over fork). Register and try again;
 	 * anything else would lose the ordering: say so and stop. */
 	if (errno == EPERM &&
-	    syscall(__NR_membarrier, MB_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
-		    0) == 0 &&
+	    syscall(__NR_membarrier, MB_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) ==
+		    0 &&
 	    syscall(__NR_membarrier, MB_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
 		return;
 	perror("libgoconc: membarrier");
