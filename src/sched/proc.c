@@ -270,11 +270,11 @@ execute(struct goc_m *m, struct goc_g *gp, bool inherit)
 		goc__stack_overflow(gp->goid, gp->name, &gp->stack);
 }
 
-/* mcall: switch from the running G to its M's g0, which runs fn(m, g). */
+/* mcall: switch from the running G to its M's g0, which runs fn(m, g).
+ * m is the caller's goc__getm(), taken with no switch since. */
 static void
-mcall(void (*fn)(struct goc_m *, struct goc_g *))
+mcall(struct goc_m *m, void (*fn)(struct goc_m *, struct goc_g *))
 {
-	struct goc_m *m = goc__getm();
 	struct goc_g *gp = m->curg;
 
 	m->mcall_fn = fn;
@@ -500,7 +500,7 @@ goc__park(bool (*unlockf)(struct goc_g *, void *), void *lock,
 	gp->waitsince = goc__wait_stamp();
 	m->waitunlockf = unlockf;
 	m->waitlock = lock;
-	mcall(park_m);
+	mcall(m, park_m);
 }
 
 void
@@ -552,5 +552,5 @@ goc_yield(void)
 		return;
 	}
 	GOC_SIM_SPIN(); /* a yield lets another thread go first too */
-	mcall(gosched_m);
+	mcall(m, gosched_m);
 }

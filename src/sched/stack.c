@@ -201,15 +201,8 @@ static struct {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-/*
- * The goroutine each thread runs. Written only by its own thread, read
- * by the fault handler on the same thread: accesses are relaxed atomics
- * (C11 allows only lock-free atomics in signal handlers) and signal
- * fences order them against the handler. initial-exec TLS, because the
- * first touch of a global-dynamic variable in a shared library may call
- * malloc, which a signal handler must not.
- */
-static __thread struct goc_stack_owner cur_owner
+/* The goroutine each thread runs (stack.h). */
+__thread struct goc_stack_owner goc__stack_owner
 	__attribute__((tls_model("initial-exec")));
 static __thread void *altstack_map /* (own thread) our sigaltstack */
 	__attribute__((tls_model("initial-exec")));
@@ -1061,13 +1054,11 @@ slab_free(struct goc_stack *s)
  * left redzone poison over the canary, and reading it is the point.
  */
 __attribute__((no_sanitize("address"))) bool
-goc__stack_check(const struct goc_stack *s)
+goc__stack_check_canary(const struct goc_stack *s)
 {
 	const uintptr_t *w = s->lo;
 	uintptr_t diff = 0;
 
-	if (s->guarded)
-		return true;
 	for (size_t i = 0; i < GOC_STACK_CANARY_WORDS; i++)
 		diff |= w[i] ^ canary_word(i);
 	return diff == 0;
@@ -1117,23 +1108,6 @@ goc__stack_overflow(uint64_t goid, const char *name, const struct goc_stack *s)
 static struct sigaction old_segv, old_bus;
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
 
-void
-goc__stack_set_current(const struct goc_stack *s, uint64_t goid,
-		       const char *name)
-{
-	/*
-	 * The handler may interrupt this thread between any two stores:
-	 * hide the stack while the goroutine's identity changes. Signal
-	 * fences are enough, as only this thread's handler reads these.
-	 */
-	__atomic_store_n(&cur_owner.stack, NULL, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	__atomic_store_n(&cur_owner.goid, goid, __ATOMIC_RELAXED);
-	__atomic_store_n(&cur_owner.name, name, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	__atomic_store_n(&cur_owner.stack, s, __ATOMIC_RELAXED);
-}
-
 /*
  * Whether a fault at addr is the running goroutine overflowing s: in the
  * guard below lo, or a page or two below the mapping, where a frame
@@ -1156,14 +1130,16 @@ on_fault(int sig, siginfo_t *si, void *uctx)
 	const struct goc_stack *s;
 
 	(void)uctx;
-	s = __atomic_load_n(&cur_owner.stack, __ATOMIC_RELAXED);
+	s = __atomic_load_n(&goc__stack_owner.stack, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	/* si_code > 0: raised by the kernel for a faulting access. */
 	if (s != NULL && si->si_code > 0 &&
 	    is_overflow(s, (uintptr_t)si->si_addr))
-		goc__stack_overflow(
-			__atomic_load_n(&cur_owner.goid, __ATOMIC_RELAXED),
-			__atomic_load_n(&cur_owner.name, __ATOMIC_RELAXED), s);
+		goc__stack_overflow(__atomic_load_n(&goc__stack_owner.goid,
+						    __ATOMIC_RELAXED),
+				    __atomic_load_n(&goc__stack_owner.name,
+						    __ATOMIC_RELAXED),
+				    s);
 	/*
 	 * Not ours. Put back what was there before (a sanitizer's report,
 	 * the program's handler, or the default core dump) and return: the

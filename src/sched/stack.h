@@ -123,7 +123,13 @@ void goc__stack_pool_drain(void);
  * switches away from a goroutine, and reports a false result with
  * goc__stack_overflow().
  */
-bool goc__stack_check(const struct goc_stack *s);
+bool goc__stack_check_canary(const struct goc_stack *s);
+
+static inline bool
+goc__stack_check(const struct goc_stack *s)
+{
+	return s->guarded || goc__stack_check_canary(s);
+}
 
 /*
  * goc__stack_overflow prints Go's stack overflow report for goroutine
@@ -154,8 +160,40 @@ struct goc_stack_owner {
 	uint64_t goid;
 	const char *name; /* may be NULL */
 };
-void goc__stack_set_current(const struct goc_stack *s, uint64_t goid,
-			    const char *name);
+/*
+ * Each thread's current owner, written only by that thread and read by
+ * its fault handler: relaxed atomics (C11 allows only lock-free atomics
+ * in signal handlers) ordered against the handler by signal fences.
+ * initial-exec TLS: the first touch of a global-dynamic variable in a
+ * shared library may call malloc, which a signal handler must not.
+ */
+extern __thread struct goc_stack_owner goc__stack_owner
+	__attribute__((tls_model("initial-exec")));
+
+/*
+ * goc__stack_set_current records s as this thread's current stack.
+ * Inline, so the TLS address may be computed once per caller: call it
+ * only from code that runs on a thread's own stack (the scheduler on
+ * g0), never from a goroutine, which may resume on another thread.
+ */
+static inline void
+goc__stack_set_current(const struct goc_stack *s, uint64_t goid,
+		       const char *name)
+{
+	struct goc_stack_owner *o = &goc__stack_owner;
+
+	/*
+	 * The handler may interrupt this thread between any two stores:
+	 * hide the stack while the goroutine's identity changes. Signal
+	 * fences are enough, as only this thread's handler reads these.
+	 */
+	__atomic_store_n(&o->stack, NULL, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&o->goid, goid, __ATOMIC_RELAXED);
+	__atomic_store_n(&o->name, name, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&o->stack, s, __ATOMIC_RELAXED);
+}
 
 /*
  * goc__stack_thread_init installs the SIGSEGV/SIGBUS handler (once per
