@@ -38,6 +38,7 @@
 #include <goconc.h>
 
 #include "sim/sim.h"
+#include "sim_settle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -242,11 +243,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #undef NEXT
 	goc__sim_restart_bytes(data + i, size - i);
 	goc_run(prog_main, g);
-	/* Finished goroutines may still be on their way out. */
-	for (int k = 0; goc_num_goroutine() > 0 && k < 1000; k++)
-		goc_sleep(1000 * 1000);
-	if (goc_shutdown() != 0)
-		fail("goroutines left behind (a leak or a lost wake-up)");
+	const char *why = sim_settle();
+	if (why != NULL)
+		fail(why);
 	for (int p = 0; p < g->nprod; p++)
 		for (int c = 0; c < g->nchan; c++)
 			for (int s = 0; s < MAXOPS; s++)

@@ -96,6 +96,7 @@
 #include <goconc.h>
 
 #include "sim/sim.h"
+#include "sim_settle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -107,24 +108,14 @@ static bool in_child;
 
 static void fail(const char *what);
 
-/*
- * goc_shutdown returns once every M has counted itself freed; the last
- * ones may still be on their way out of their simulated threads. Run
- * them to the end before the input's bytes go away, so that the next
- * input's restart finds only the starting thread.
- */
+/* sim_settle's verdict (fuzz/sim_settle.h), a failure if any. */
 static void
 shutdown_and_settle(void)
 {
-	for (int k = 0; goc_num_goroutine() > 0 && k < 1000; k++)
-		goc_sleep(1000 * 1000);
-	if (goc_shutdown() != 0)
-		fail("goroutines left behind (a leak or a lost wake-up)");
-	for (int k = 0; goc__sim_threads() > 1; k++) {
-		if (k == 100000)
-			fail("simulated threads outlive goc_shutdown");
-		goc__sim_point(GOC_SIM_KIND_SPIN);
-	}
+	const char *why = sim_settle();
+
+	if (why != NULL)
+		fail(why);
 }
 
 static void
