@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -622,7 +623,7 @@ main(int argc, char **argv)
 			return 0;
 		} else {
 			fprintf(stderr,
-				"usage: %s [-bench=NAME] [-benchtime=1s|Nx] "
+				"usage: %s [-bench=REGEXP] [-benchtime=1s|Nx] "
 				"[-count=N] [-cpu=1,2,4] [-deadline=10s] "
 				"[-benchmem] [-list]\n",
 				argv[0]);
@@ -643,6 +644,19 @@ main(int argc, char **argv)
 	/* Go's -bench=. means all; treat "." and "" as no filter. */
 	if (filter != NULL && (strcmp(filter, ".") == 0 || *filter == 0))
 		filter = NULL;
+	/* As Go's -bench: a regular expression (POSIX extended here) that
+	 * the benchmark's full name, "Benchmark" included, must match. */
+	regex_t re;
+	if (filter != NULL) {
+		int rc = regcomp(&re, filter, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			char why[256];
+			regerror(rc, &re, why, sizeof(why));
+			fprintf(stderr, "%s: invalid regexp for -bench: %s\n",
+				argv[0], why);
+			return 2;
+		}
+	}
 
 	print_header();
 #ifdef GOC_BENCH_ALLOC_HOOK
@@ -654,8 +668,12 @@ main(int argc, char **argv)
 		       "(sanitizer or not glibc), no B/op\n");
 #endif
 	for (struct goc_bench_desc *d = benches; d; d = d->next) {
-		if (filter != NULL && strstr(d->name, filter) == NULL)
-			continue;
+		if (filter != NULL) {
+			char full[256];
+			snprintf(full, sizeof(full), "Benchmark%s", d->name);
+			if (regexec(&re, full, 0, NULL, 0) != 0)
+				continue;
+		}
 		for (int c = 0; c < ncpus; c++) {
 			for (int k = 0; k < count; k++) {
 				struct state s = {0};

@@ -12,8 +12,9 @@
  *   GOC_BENCH(Name) { for (long i = 0; i < b->n; i++) ...; }
  *
  * b->procs is the worker count for this run (-cpu=1,2,4 runs each
- * benchmark once per value, Go's -cpu flag). Command line: -bench=SUBSTR
- * (or a Go regexp's literal part), -benchtime=1s or 1000x, -count=N,
+ * benchmark once per value, Go's -cpu flag). Command line: -bench=REGEXP
+ * (POSIX extended, matched against "BenchmarkName" as Go matches its
+ * names; "." or nothing for all), -benchtime=1s or 1000x, -count=N,
  * -cpu=LIST, -benchmem (Go's: B/op and allocs/op on every line) and
  * -deadline=10s (how long one run may take before a benchmark that
  * watches goc_bench_deadline() gives up). The first lines state machine,
