@@ -221,10 +221,11 @@ goc__newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o, void *pc,
 	struct goc_sched *s = &goc__sched;
 	struct goc_m *m = goc__getm();
 	struct goc_p *pp = m != NULL ? m->p : NULL;
-	/* The size goc__stack_alloc will give, so cached Gs match. */
-	size_t size = goc__stack_round_size(
-		o != NULL && o->stack_size != 0 ? o->stack_size
-						: goc__stack_default_size());
+	/* The size goc__stack_alloc will give, so cached Gs match (the
+	 * default is kept rounded). */
+	size_t size = o != NULL && o->stack_size != 0
+			      ? goc__stack_round_size(o->stack_size)
+			      : goc__stack_default_size();
 	struct goc_g *gp = gfget(pp, size);
 	if (gp == NULL) {
 		gp = calloc(1, sizeof(*gp));

@@ -177,6 +177,7 @@ struct slot_list {
 
 static struct {
 	pthread_once_t once;
+	bool ready;           /* (atomic) set once init_once has run */
 	pthread_mutex_t lock; /* leaf; guards the fields below page, guard */
 	size_t page;          /* (immutable after init) */
 	size_t guard;         /* (immutable after init) bytes below lo */
@@ -440,6 +441,8 @@ configure(void)
 				     "want bytes with an optional k or m "
 				     "suffix, from 16k to 1024m; using 64k");
 	}
+	/* Always a rounded size within bounds (goc__newproc relies on it:
+	 * goc__stack_round_size would return it unchanged). */
 	__atomic_store_n(&stk.default_size, size, __ATOMIC_RELAXED);
 	if (stk.slab_size != size) {
 		/* Free slots of the old size stay mapped but leave the books
@@ -471,11 +474,17 @@ init_once(void)
 	pthread_mutex_lock(&stk.lock);
 	configure();
 	pthread_mutex_unlock(&stk.lock);
+	/* Release: pairs with the acquire in goc__stack_init. */
+	__atomic_store_n(&stk.ready, true, __ATOMIC_RELEASE);
 }
 
 void
 goc__stack_init(void)
 {
+	/* Acquire: what init_once wrote is visible once ready reads true;
+	 * every spawn comes here, and the flag costs less than the once. */
+	if (GOC_LIKELY(__atomic_load_n(&stk.ready, __ATOMIC_ACQUIRE)))
+		return;
 	pthread_once(&stk.once, init_once);
 }
 
