@@ -730,5 +730,7 @@ main(int argc, char **argv)
 			}
 		}
 	}
+	if (filter != NULL)
+		regfree(&re);
 	return 0;
 }
