@@ -464,7 +464,11 @@ goc_maxprocs(int n)
 	struct goc_p **pp = &s->pidle;
 	while (*pp != NULL) {
 		struct goc_p *p = *pp;
-		if (p->id >= n) {
+		/* The limit now, not n: while the lock was dropped for a
+		 * pdestroy, a concurrent goc_maxprocs may have grown it
+		 * again, and pdestroy then put its P back on the idle list;
+		 * against n we would take it off and destroy it for ever. */
+		if (p->id >= s->gomaxprocs) {
 			*pp = p->link;
 			p->link = NULL;
 			__atomic_sub_fetch(&s->npidle, 1, __ATOMIC_SEQ_CST);

@@ -446,3 +446,56 @@ GOC_TEST(maxprocs_shrink_keeps_dying_p_stealable)
 	goc_maxprocs(old);
 	goc_chan_release(b.done);
 }
+
+/* Goroutines pull GOMAXPROCS down and up at once. */
+enum { TUGGERS = 2, TUG_RUNS = 10 };
+
+struct tug {
+	goc_atomic_int64_t left; /* goroutines still pulling */
+	int rounds;
+};
+
+static void
+tug_pull(void *arg)
+{
+	struct tug *t = arg;
+	int want = goc_id() % 2 == 0 ? 1 : 4;
+	for (int i = 0; i < t->rounds; i++)
+		goc_maxprocs(i % 2 == 0 ? want : 5 - want);
+	goc_atomic_int64_add(&t->left, -1);
+}
+
+static int
+tug_main(void *arg)
+{
+	struct tug *t = arg;
+	for (int i = 0; i < TUGGERS; i++)
+		goc_go(tug_pull, t);
+	while (goc_atomic_int64_load(&t->left) > 0)
+		goc_yield();
+	return 0;
+}
+
+/*
+ * A shrink destroys the idle Ps beyond the limit with sched.lock
+ * dropped; a grow meanwhile puts such a P back on the idle list. The
+ * shrink must then judge the list against the limit as it is now: against
+ * its own argument it took the same P off again and again, spinning for
+ * ever (stress/sched's churn hung so under load).
+ */
+GOC_TEST(maxprocs_shrink_races_grow)
+{
+	if (getenv("GOC_TEST_SIM") != NULL)
+		goc_test_skip("spins without yielding: needs real threads");
+	int old = goc_maxprocs(4);
+	goc_test_set_timeout(60);
+	/* The window is a few instructions wide: several runs. */
+	for (int r = 0; r < TUG_RUNS; r++) {
+		struct tug t = {.left = GOC_ATOMIC_INIT(TUGGERS),
+				.rounds = (int)goc_test_scaled(20000)};
+		goc_maxprocs(4);
+		expect_int_eq(goc_run(tug_main, &t), 0);
+		expect_int_eq(goc_atomic_int64_load(&t.left), 0);
+	}
+	goc_maxprocs(old);
+}
