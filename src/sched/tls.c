@@ -13,19 +13,24 @@
 
 static __thread struct goc_m *tls_m;
 
+/* This thread's M, read afresh: the asm keeps the compiler from treating
+ * the read as one it may reuse across calls. Only the out-of-line
+ * accessors below use it. */
+static inline struct goc_m *
+this_m(void)
+{
+#ifdef GOC_SIM
+	return goc__sim_getm(); /* per simulated thread, not per OS thread */
+#else
+	__asm__ __volatile__("" ::: "memory");
+	return tls_m;
+#endif
+}
+
 GOC_NOINLINE struct goc_m *
 goc__getm(void)
 {
-	struct goc_m *m;
-
-#ifdef GOC_SIM
-	return goc__sim_getm(); /* per simulated thread, not per OS thread */
-#endif
-	/* The asm keeps the compiler from treating this as a pure function
-	 * whose result it may reuse across calls. */
-	__asm__ __volatile__("" ::: "memory");
-	m = tls_m;
-	return m;
+	return this_m();
 }
 
 GOC_NOINLINE void
@@ -41,15 +46,7 @@ goc__setm(struct goc_m *m)
 GOC_NOINLINE struct goc_g *
 goc__getg(void)
 {
-	struct goc_m *m;
-
-#ifdef GOC_SIM
-	m = goc__sim_getm();
-#else
-	/* As goc__getm, without a second call. */
-	__asm__ __volatile__("" ::: "memory");
-	m = tls_m;
-#endif
+	struct goc_m *m = this_m();
 
 	return m != NULL ? m->curg : NULL;
 }
