@@ -76,13 +76,10 @@ default_procs(void)
 }
 
 void
-goc__runtime_init(void)
+goc__runtime_start(void)
 {
 	struct goc_sched *s = &goc__sched;
 
-	/* Acquire pairs with the release store of started below. */
-	if (GOC_LIKELY(__atomic_load_n(&s->started, __ATOMIC_ACQUIRE)))
-		return;
 	pthread_mutex_lock(&init_mu);
 	if (!s->started) {
 		int n = default_procs();
@@ -116,8 +113,7 @@ goc_shutdown(void)
 		return 0;
 	}
 	goc__lock(&s->lock);
-	if (__atomic_load_n(&s->ngoroutines, __ATOMIC_RELAXED) != 0 ||
-	    s->running_main) {
+	if (goc__gcount() != 0 || s->running_main) {
 		goc__unlock(&s->lock);
 		pthread_mutex_unlock(&init_mu);
 		return GOC_EBUSY;

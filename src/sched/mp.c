@@ -385,16 +385,15 @@ goc__handoffp(struct goc_p *pp)
 		goc__wakep();
 }
 
+/* goc__wakep's slow half: some P is idle. */
 void
-goc__wakep(void)
+goc__wakep_slow(void)
 {
 	struct goc_sched *s = &goc__sched;
-
-	/* Seq_cst: the other side of the Dekker pair in findrunnable. */
-	if (__atomic_load_n(&s->npidle, __ATOMIC_SEQ_CST) == 0)
-		return;
 	int32_t zero = 0;
+
 	GOC_SIM_POINT();
+	/* Seq_cst: the Dekker pair with findrunnable, as in goc__wakep. */
 	if (__atomic_load_n(&s->nmspinning, __ATOMIC_SEQ_CST) != 0 ||
 	    !__atomic_compare_exchange_n(&s->nmspinning, &zero, 1, false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))

@@ -20,6 +20,12 @@
 #include "sched/proc.h"
 #include "sched/runtime2.h"
 
+/* Adds 1 to a counter only its P's owner writes and others read: no
+ * locked instruction. */
+#define owner_add(c, order)                                               \
+	__atomic_store_n((c), __atomic_load_n((c), __ATOMIC_RELAXED) + 1, \
+			 (order))
+
 /* ---- free lists ------------------------------------------------------- */
 
 /*
@@ -155,8 +161,6 @@ gmain(void *arg)
 static void
 goexit0(struct goc_m *m, struct goc_g *gp)
 {
-	struct goc_sched *s = &goc__sched;
-
 	goc__casgstatus(gp, GOC_G_RUNNING, GOC_G_DEAD);
 	gp->waitreason = GOC_WAIT_ZERO;
 	gp->param = NULL;
@@ -167,7 +171,9 @@ goexit0(struct goc_m *m, struct goc_g *gp)
 	gp->lockedm = NULL;
 	gp->lockedext = 0;
 	m->lockedg = NULL;
-	__atomic_sub_fetch(&s->ngoroutines, 1, __ATOMIC_RELEASE);
+	/* Release: pairs with goc__gcount's acquire (its start is ordered
+	 * before). m->p is this M's own P. */
+	owner_add(&m->p->gended, __ATOMIC_RELEASE);
 	goc__fiber_destroy(&gp->fiber);
 	race_stack_reset(&gp->stack);
 	if (gp->exit_notify != NULL) {
@@ -214,6 +220,57 @@ goc__gstart_stack(struct goc_p *pp, struct goc_g *gp)
 	goc__fiber_make(&gp->fiber, gp->stack.lo, gp->stack.size, gmain, gp);
 }
 
+/* Go's _GoidCacheBatch: ids a P takes from sched.goidgen at a time. */
+#define GOID_BATCH 16
+
+static uint64_t
+newgoid(struct goc_p *pp)
+{
+	struct goc_sched *s = &goc__sched;
+
+	/* Relaxed: goidgen only hands out distinct numbers. */
+	if (pp == NULL)
+		return __atomic_add_fetch(&s->goidgen, 1, __ATOMIC_RELAXED);
+	if (GOC_UNLIKELY(pp->goidcache == pp->goidcacheend)) {
+		pp->goidcacheend = __atomic_add_fetch(&s->goidgen, GOID_BATCH,
+						      __ATOMIC_RELAXED) +
+				   1;
+		pp->goidcache = pp->goidcacheend - GOID_BATCH;
+	}
+	return pp->goidcache++;
+}
+
+/*
+ * goc__gcount counts live goroutines (goc_num_goroutine, goc_shutdown)
+ * from the per-P counts of starts and ends. Ends are summed first: a
+ * goroutine's start happens before its end (the goc_go edge), so the
+ * acquire load that counts an end makes its start visible to the loads
+ * that follow, on any P, including one made after the first loop read
+ * nallp (hence read again). So the result never misses a goroutine
+ * alive throughout the call, and is exact when none starts or ends
+ * meanwhile.
+ */
+int64_t
+goc__gcount(void)
+{
+	struct goc_sched *s = &goc__sched;
+	uint64_t ended = 0, started = 0;
+
+	/* Acquire: allp entries below nallp are published. */
+	int32_t n = __atomic_load_n(&s->nallp, __ATOMIC_ACQUIRE);
+	for (int32_t i = 0; i < n; i++)
+		if (s->allp[i] != NULL)
+			ended += __atomic_load_n(&s->allp[i]->gended,
+						 __ATOMIC_ACQUIRE);
+	started = __atomic_load_n(&s->gstarted_nop, __ATOMIC_RELAXED);
+	n = __atomic_load_n(&s->nallp, __ATOMIC_ACQUIRE);
+	for (int32_t i = 0; i < n; i++)
+		if (s->allp[i] != NULL)
+			started += __atomic_load_n(&s->allp[i]->gstarted,
+						   __ATOMIC_RELAXED);
+	return (int64_t)(started - ended);
+}
+
 int
 goc__newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o, void *pc,
 	     bool is_main)
@@ -221,11 +278,20 @@ goc__newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o, void *pc,
 	struct goc_sched *s = &goc__sched;
 	struct goc_m *m = goc__getm();
 	struct goc_p *pp = m != NULL ? m->p : NULL;
+	struct goc_g *parent = m != NULL ? m->curg : NULL;
 	/* The size goc__stack_alloc will give, so cached Gs match (the
-	 * default is kept rounded). */
-	size_t size = o != NULL && o->stack_size != 0
-			      ? goc__stack_round_size(o->stack_size)
-			      : goc__stack_default_size();
+	 * default is kept rounded); lazy: settled at the first run. */
+	size_t size;
+	bool lazy;
+	if (o == NULL || o->stack_size == 0) {
+		size = goc__stack_lazy_default();
+		lazy = size != 0;
+		if (!lazy)
+			size = goc__stack_default_size();
+	} else {
+		size = goc__stack_round_size(o->stack_size);
+		lazy = goc__stack_lazy_ok(size);
+	}
 	struct goc_g *gp = gfget(pp, size);
 	if (gp == NULL) {
 		gp = calloc(1, sizeof(*gp));
@@ -237,7 +303,7 @@ goc__newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o, void *pc,
 		goc__unlock(&s->lock);
 	}
 	gp->stack_want = 0;
-	if (goc__stack_lazy_ok(size)) {
+	if (lazy) {
 		/* Its stack is settled when it first runs (goc__gstart_stack);
 		 * a stack cached with the G stays with it until then. */
 		gp->stack_want = size;
@@ -259,8 +325,7 @@ goc__newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o, void *pc,
 	gp->fn = fn;
 	gp->arg = arg;
 	gp->name = o != NULL ? o->name : NULL;
-	gp->goid = __atomic_add_fetch(&s->goidgen, 1, __ATOMIC_RELAXED);
-	struct goc_g *parent = goc__getg();
+	gp->goid = newgoid(pp);
 	gp->parent_goid = parent != NULL ? parent->goid : 0;
 	gp->created_pc = pc;
 	gp->waitreason = GOC_WAIT_ZERO;
@@ -268,7 +333,11 @@ goc__newproc(void (*fn)(void *), void *arg, const goc_go_opts_t *o, void *pc,
 	if (gp->stack_want == 0)
 		goc__fiber_make(&gp->fiber, gp->stack.lo, gp->stack.size, gmain,
 				gp);
-	__atomic_add_fetch(&s->ngoroutines, 1, __ATOMIC_RELAXED);
+	/* Relaxed: goc__gcount's acquire of an end orders it (see there). */
+	if (pp != NULL)
+		owner_add(&pp->gstarted, __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&s->gstarted_nop, 1, __ATOMIC_RELAXED);
 	/* Release: the goroutine's start is synchronized after goc_go. */
 	goc__casgstatus(gp, GOC_G_DEAD, GOC_G_RUNNABLE);
 	if (is_main) {
@@ -358,5 +427,6 @@ goc_id(void)
 int
 goc_num_goroutine(void)
 {
-	return (int)__atomic_load_n(&goc__sched.ngoroutines, __ATOMIC_RELAXED);
+	int64_t n = goc__gcount();
+	return n > 0 ? (int)n : 0;
 }

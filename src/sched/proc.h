@@ -42,20 +42,28 @@ goc__readgstatus(struct goc_g *gp)
 }
 
 /*
- * goc__casgstatus moves gp from old to new (Go's casgstatus). Acq_rel: a
- * status change publishes the G's saved state to whoever sees the new
- * status (the readier, a thief) and acquires what they published.
+ * goc__casgstatus moves gp from old to new (Go's casgstatus) and throws
+ * if gp was not in old. Every transition is made by the one party that
+ * owns the G at that moment: its own M (running -> waiting, runnable or
+ * dead; dead -> runnable in newproc), the M that took it off a run queue
+ * (runnable -> running: the queue's CAS hands it over), or the readier
+ * that took it off a wait queue under that queue's lock or won a
+ * select's claim (waiting -> runnable). Nobody else writes the status
+ * (goroutine dumps only read it), so the change needs no locked
+ * instruction, as Go's would without its GC's scan bits: an acquire
+ * load to check, a release store to publish the G's saved state to
+ * whoever next sees the new status.
  */
 static inline void
 goc__casgstatus(struct goc_g *gp, uint32_t old, uint32_t new)
 {
-	uint32_t exp = old;
 	GOC_SIM_POINT();
-	if (!__atomic_compare_exchange_n(&gp->status, &exp, new, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	uint32_t cur = __atomic_load_n(&gp->status, __ATOMIC_ACQUIRE);
+	if (GOC_UNLIKELY(cur != old))
 		goc__throwf("casgstatus: goroutine %llu: bad status %u, "
 			    "want %u -> %u",
-			    (unsigned long long)gp->goid, exp, old, new);
+			    (unsigned long long)gp->goid, cur, old, new);
+	__atomic_store_n(&gp->status, new, __ATOMIC_RELEASE);
 }
 
 /* proc.c */

@@ -162,6 +162,15 @@ struct goc_p {
 	struct goc_g *runnext; /* (atomic) CAS by owner and thieves */
 	struct goc_g *gfree;   /* (owner) dead Gs for reuse */
 	int32_t ngfree;        /* (owner) */
+	/* Goroutine ids handed out here, taken from sched.goidgen in
+	 * batches (Go's goidcache): [goidcache, goidcacheend). */
+	uint64_t goidcache;    /* (owner) */
+	uint64_t goidcacheend; /* (owner) */
+	/* (atomic; written by the owner) goroutines started and ended on
+	 * this P, for goc__gcount: counting per P costs a spawn and an exit
+	 * no locked instruction. */
+	uint64_t gstarted;
+	uint64_t gended;
 	/* Timers: a 4-ary min-heap on when. */
 	struct goc_rtlock timerslock;
 	struct goc_timer **timers; /* (timerslock) */
@@ -234,13 +243,15 @@ struct goc_sched {
 	int32_t ngfree;      /* (gflock) */
 	struct goc_rtlock gflock;
 	/* All Gs ever created (for dumps and deadlock detection). */
-	struct goc_g *allg;  /* (lock) */
-	int64_t ngoroutines; /* (atomic) live goroutines */
-	uint64_t goidgen;    /* (atomic) */
-	int32_t nforeign;    /* (atomic) registered foreign threads */
-	bool running_main;   /* (lock) inside goc_run: deadlock checks on */
-	bool started;        /* (init lock, atomic read) */
-	bool shutting_down;  /* (lock, atomic read) goc_shutdown running */
+	struct goc_g *allg; /* (lock) */
+	/* (atomic) goroutines started where no P was held (foreign
+	 * threads, goc_run); they end on a P, counted there (goc__gcount). */
+	uint64_t gstarted_nop;
+	uint64_t goidgen;   /* (atomic) */
+	int32_t nforeign;   /* (atomic) registered foreign threads */
+	bool running_main;  /* (lock) inside goc_run: deadlock checks on */
+	bool started;       /* (init lock, atomic read) */
+	bool shutting_down; /* (lock, atomic read) goc_shutdown running */
 	/* Timer sleeping: the one idle M that sleeps until the next timer. */
 	struct goc_m *timerm; /* (lock) */
 	int64_t timerm_until; /* (lock) */
@@ -262,7 +273,22 @@ void goc__handoffp(struct goc_p *pp);
 void goc__startm(struct goc_p *pp, bool spinning);
 void goc__stopm(struct goc_m *m, bool timer_ok);
 void goc__timer_kick(int64_t when);
-void goc__wakep(void);
+void goc__wakep_slow(void);
+
+/*
+ * goc__wakep: new work appeared; start a spinning M on an idle P if
+ * there is an idle P and no M is already spinning (Go's wakep). The
+ * check of npidle is inline: with every P busy, a spawn or ready pays
+ * one load. Seq_cst: the other side of the Dekker pair in findrunnable
+ * (an M going idle publishes npidle, then re-checks the queues).
+ */
+static inline void
+goc__wakep(void)
+{
+	if (__atomic_load_n(&goc__sched.npidle, __ATOMIC_SEQ_CST) == 0)
+		return;
+	goc__wakep_slow();
+}
 
 /* sysmon.c */
 void goc__sysmon_start(void);
@@ -290,8 +316,22 @@ goc__wait_stamp(void)
 /* Prints Go's schedtrace line (and per-P/M detail) to stderr. */
 void goc__schedtrace(int64_t start, int64_t now, bool detail);
 
+/* newproc.c: live goroutines (see there for how exact). */
+int64_t goc__gcount(void);
+
 /* lifecycle.c */
-void goc__runtime_init(void);
+void goc__runtime_start(void);
+
+/* goc__runtime_init starts the runtime on first use; inline, since every
+ * spawn and most public calls check it. Acquire pairs with the release
+ * store of started in goc__runtime_start. */
+static inline void
+goc__runtime_init(void)
+{
+	if (GOC_LIKELY(__atomic_load_n(&goc__sched.started, __ATOMIC_ACQUIRE)))
+		return;
+	goc__runtime_start();
+}
 
 /* proc.c */
 void goc__ready(struct goc_g *gp);

@@ -424,6 +424,8 @@ budget_for(uint64_t max_map_count)
 	return max_map_count * 3 / 4 / MAPS_PER_GUARDED;
 }
 
+size_t goc__stack_lazy_size;
+
 /* Reads the environment into the configuration (called with stk.lock). */
 static void
 configure(void)
@@ -455,6 +457,8 @@ configure(void)
 	/* Atomic stores: goc__stack_lazy_ok reads it without the lock. */
 	bool strict = guard != NULL && strcmp(guard, "strict") == 0;
 	__atomic_store_n(&stk.strict, strict, __ATOMIC_RELAXED);
+	__atomic_store_n(&goc__stack_lazy_size,
+			 STACK_NO_POOL || strict ? 0 : size, __ATOMIC_RELAXED);
 	if (!strict && guard != NULL && *guard != 0)
 		warn_setting("GOCONC_STACKGUARD", guard,
 			     "the only setting is \"strict\"; using guard "

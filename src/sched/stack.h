@@ -106,6 +106,20 @@ int goc__stack_alloc_slab(struct goc_stack *s, size_t size);
 bool goc__stack_lazy_ok(size_t size);
 
 /*
+ * goc__stack_lazy_default: the default stack size when goc__stack_lazy_ok
+ * holds for it, else 0; one load for the common spawn. Valid once
+ * goc__stack_init has run (the runtime's start runs it).
+ */
+extern size_t goc__stack_lazy_size;
+
+static inline size_t
+goc__stack_lazy_default(void)
+{
+	/* Relaxed: a hint, as goc__stack_lazy_ok's reads. */
+	return __atomic_load_n(&goc__stack_lazy_size, __ATOMIC_RELAXED);
+}
+
+/*
  * goc__stack_free returns a stack to the pool (trimmed with madvise) or
  * unmaps it, and zeroes *s; a slab slot goes back to its free list,
  * trimmed, and stays mapped. Freeing a zeroed struct does nothing. Under
