@@ -151,9 +151,13 @@ gmain(void *arg)
 	struct goc_g *gp = arg;
 
 	goc__fiber_entered(&gp->fiber);
+	goc__direct_finish();
 	gp->fn(gp->arg);
-	/* The last switch off this stack: g0 runs goexit0. */
+	/* The last switch off this stack: the next G or g0 runs goexit0. */
 	struct goc_m *m = goc__getm();
+	struct goc_g *next = goc__direct_next(m, gp, goexit0);
+	if (next != NULL)
+		goc__fiber_exit(&gp->fiber, &next->fiber);
 	m->mcall_fn = goexit0;
 	goc__fiber_exit(&gp->fiber, &m->g0);
 }

@@ -249,8 +249,11 @@ top:;
 	}
 }
 
-/* Switch from g0 into gp; returns when gp switches back (mcall). */
-static void
+/*
+ * Switch from g0 into gp; returns the G that switches back to g0 (mcall):
+ * gp, or one that gp (or a successor) switched to directly.
+ */
+static struct goc_g *
 execute(struct goc_m *m, struct goc_g *gp, bool inherit)
 {
 	struct goc_p *pp = m->p;
@@ -265,13 +268,16 @@ execute(struct goc_m *m, struct goc_g *gp, bool inherit)
 				 __ATOMIC_RELAXED);
 	goc__stack_set_current(&gp->stack, gp->goid, gp->name);
 	goc__fiber_switch(&m->g0, &gp->fiber);
+	gp = m->curg;
 	goc__stack_set_current(NULL, 0, NULL);
 	if (!goc__stack_check(&gp->stack))
 		goc__stack_overflow(gp->goid, gp->name, &gp->stack);
+	return gp;
 }
 
 /* mcall: switch from the running G to its M's g0, which runs fn(m, g).
- * m is the caller's goc__getm(), taken with no switch since. */
+ * m is the caller's goc__getm(), taken with no switch since. Back on
+ * this G (on whatever M), the step a direct switch left is finished. */
 static void
 mcall(struct goc_m *m, void (*fn)(struct goc_m *, struct goc_g *))
 {
@@ -279,6 +285,92 @@ mcall(struct goc_m *m, void (*fn)(struct goc_m *, struct goc_g *))
 
 	m->mcall_fn = fn;
 	goc__fiber_switch(&gp->fiber, &m->g0);
+	goc__direct_finish();
+}
+
+/* ---- direct switches -------------------------------------------------- */
+
+/*
+ * A goroutine that blocks, yields or exits switches to g0, whose
+ * schedule() picks the next goroutine: two context switches per hand-off.
+ * When the next goroutine is at hand in this P's local queue and nothing
+ * else needs g0 (no timers on the P, the global queue not due its turn,
+ * the P within GOMAXPROCS, no locked goroutine either side), the running
+ * G switches straight to it instead, and the step g0 would have run for
+ * the leaving G (gosched_m, park_direct_m, goexit0) runs on the arriving
+ * G's stack the moment it lands, before anything else there: until its
+ * registers are saved, nothing may make the leaving G findable (queue
+ * it, unlock what its wait registered under, free it). Every place where
+ * a G resumes (after a switch in mcall, in a direct switch, at the top of
+ * gmain, after exitsyscall0) calls goc__direct_finish first.
+ *
+ * goc__direct_next takes the next G as schedule() would (runnext first,
+ * inheriting the time slice, then the local queue; schedtick counted the
+ * same), makes it this M's running G and records fn for it to finish
+ * for gp. NULL: no G at hand; fall back to mcall. Out of line: it writes
+ * thread-local state, and its caller switches right after.
+ */
+GOC_NOINLINE struct goc_g *
+goc__direct_next(struct goc_m *m, struct goc_g *gp,
+		 void (*fn)(struct goc_m *, struct goc_g *))
+{
+	struct goc_sched *s = &goc__sched;
+	struct goc_p *pp = m->p;
+	bool inherit = false;
+
+	if (m->lockedg != NULL || pp == NULL)
+		return NULL;
+	/* Acquire on timer0when as goc__timers_poll's; gomaxprocs as
+	 * schedule()'s. runqsize: a hint, as in schedule(). */
+	if (__atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE) != 0 ||
+	    (pp->schedtick % 61 == 0 &&
+	     __atomic_load_n(&s->runqsize, __ATOMIC_RELAXED) > 0) ||
+	    pp->id >= __atomic_load_n(&s->gomaxprocs, __ATOMIC_ACQUIRE))
+		return NULL;
+	struct goc_g *next = goc__runq_get(pp, &inherit);
+	if (next == NULL)
+		return NULL;
+	if (GOC_UNLIKELY(next->lockedm != NULL)) {
+		/* Only its own M may run it: schedule() hands it over. */
+		goc__runq_put(pp, next, true);
+		return NULL;
+	}
+	m->dsw_fn = fn;
+	m->dsw_g = gp;
+	m->curg = next;
+	next->m = m;
+	goc__casgstatus(next, GOC_G_RUNNABLE, GOC_G_RUNNING);
+	if (GOC_UNLIKELY(next->stack_want != 0))
+		goc__gstart_stack(pp, next); /* its first run */
+	if (!inherit)
+		__atomic_store_n(&pp->schedtick, pp->schedtick + 1,
+				 __ATOMIC_RELAXED);
+	/* On a goroutine's stack, but this function returns before any
+	 * switch, so no caller keeps the thread-local address. */
+	goc__stack_set_current(&next->stack, next->goid, next->name);
+	return next;
+}
+
+/*
+ * goc__direct_finish runs, on a G that just resumed, the step a direct
+ * switch to it left for the G that switched (nothing when g0 resumed it).
+ * It reads the M afresh: the G may have resumed on another thread.
+ */
+GOC_NOINLINE void
+goc__direct_finish(void)
+{
+	struct goc_m *m = goc__getm();
+	void (*fn)(struct goc_m *, struct goc_g *) = m->dsw_fn;
+
+	if (fn == NULL)
+		return;
+	struct goc_g *gp = m->dsw_g;
+	m->dsw_fn = NULL;
+	m->dsw_g = NULL;
+	gp->m = NULL;
+	if (!goc__stack_check(&gp->stack))
+		goc__stack_overflow(gp->goid, gp->name, &gp->stack);
+	fn(m, gp);
 }
 
 /*
@@ -405,7 +497,7 @@ schedule(struct goc_m *m)
 			}
 		}
 		for (;;) {
-			execute(m, gp, inherit);
+			gp = execute(m, gp, inherit);
 			void (*fn)(struct goc_m *, struct goc_g *) =
 				m->mcall_fn;
 			m->mcall_fn = NULL;
@@ -448,8 +540,10 @@ goc__mstart(void *arg)
 
 /* ---- park and ready --------------------------------------------------- */
 
-static void
-park_m(struct goc_m *m, struct goc_g *gp)
+/* Parks gp (its context saved) and runs its unlock function; false if
+ * that called the wait off, leaving gp runnable. */
+static bool
+park_commit(struct goc_m *m, struct goc_g *gp)
 {
 	goc__casgstatus(gp, GOC_G_RUNNING, GOC_G_WAITING);
 	bool (*unlockf)(struct goc_g *, void *) = m->waitunlockf;
@@ -457,10 +551,26 @@ park_m(struct goc_m *m, struct goc_g *gp)
 	m->waitunlockf = NULL;
 	m->waitlock = NULL;
 	if (unlockf != NULL && !unlockf(gp, lock)) {
-		/* The wait was called off: run the G again at once. */
 		goc__casgstatus(gp, GOC_G_WAITING, GOC_G_RUNNABLE);
-		m->curg = gp;
+		return false;
 	}
+	return true;
+}
+
+static void
+park_m(struct goc_m *m, struct goc_g *gp)
+{
+	/* The wait was called off: run the G again at once. */
+	if (!park_commit(m, gp))
+		m->curg = gp;
+}
+
+/* park_m after a direct switch: a called-off G runs next. */
+static void
+park_direct_m(struct goc_m *m, struct goc_g *gp)
+{
+	if (!park_commit(m, gp))
+		goc__runq_put(m->p, gp, true);
 }
 
 /* Foreign threads park on a futex in their stand-in G. */
@@ -500,6 +610,12 @@ goc__park(bool (*unlockf)(struct goc_g *, void *), void *lock,
 	gp->waitsince = goc__wait_stamp();
 	m->waitunlockf = unlockf;
 	m->waitlock = lock;
+	struct goc_g *next = goc__direct_next(m, gp, park_direct_m);
+	if (next != NULL) {
+		goc__fiber_switch(&gp->fiber, &next->fiber);
+		goc__direct_finish();
+		return;
+	}
 	mcall(m, park_m);
 }
 
@@ -552,5 +668,12 @@ goc_yield(void)
 		return;
 	}
 	GOC_SIM_SPIN(); /* a yield lets another thread go first too */
+	struct goc_g *gp = m->curg;
+	struct goc_g *next = goc__direct_next(m, gp, gosched_m);
+	if (next != NULL) {
+		goc__fiber_switch(&gp->fiber, &next->fiber);
+		goc__direct_finish();
+		return;
+	}
 	mcall(m, gosched_m);
 }

@@ -21,27 +21,16 @@
 #include "os/os.h"
 #include "sched/runtime2.h"
 
-static inline struct goc_g *
-slot_load(struct goc_p *pp, uint32_t i)
-{
-	/* Relaxed: ordering comes from the head/tail acquire loads. */
-	return __atomic_load_n(&pp->runq[i % GOC_RUNQ_SIZE], __ATOMIC_RELAXED);
-}
-
-static inline void
-slot_store(struct goc_p *pp, uint32_t i, struct goc_g *gp)
-{
-	/* Relaxed: published by the release store of runqtail. */
-	__atomic_store_n(&pp->runq[i % GOC_RUNQ_SIZE], gp, __ATOMIC_RELAXED);
-}
+#define slot_load  goc__runq_slot_load
+#define slot_store goc__runq_slot_store
 
 /*
- * runqputslow moves half the local queue plus gp to the global queue
+ * goc__runq_putslow moves half the local queue plus gp to the global queue
  * (Go's runqputslow). Called by the owner with a full local queue.
  * Returns false if a thief made room meanwhile (the caller retries).
  */
-static bool
-runq_putslow(struct goc_p *pp, struct goc_g *gp, uint32_t h, uint32_t t)
+bool
+goc__runq_putslow(struct goc_p *pp, struct goc_g *gp, uint32_t h, uint32_t t)
 {
 	enum { N = GOC_RUNQ_SIZE / 2 };
 	struct goc_g *batch[N + 1];
@@ -63,72 +52,6 @@ runq_putslow(struct goc_p *pp, struct goc_g *gp, uint32_t h, uint32_t t)
 	batch[n]->schedlink = NULL;
 	goc__globrunq_putbatch(batch[0], batch[n], (int32_t)n + 1);
 	return true;
-}
-
-bool
-goc__runq_put(struct goc_p *pp, struct goc_g *gp, bool next)
-{
-	if (next) {
-		/* Kick the old runnext out to the regular queue. */
-		struct goc_g *old =
-			__atomic_load_n(&pp->runnext, __ATOMIC_RELAXED);
-		for (;;) {
-			/* Acq_rel: thieves CAS runnext too (runqgrab). */
-			if (__atomic_compare_exchange_n(&pp->runnext, &old, gp,
-							false, __ATOMIC_ACQ_REL,
-							__ATOMIC_RELAXED))
-				break;
-		}
-		if (old == NULL)
-			return true;
-		gp = old;
-	}
-	for (;;) {
-		/* Acquire: pairs with consumers' release CAS of runqhead, so
-		 * slots they read are free to overwrite. */
-		uint32_t h = __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
-		GOC_SIM_POINT();
-		/* Relaxed: only this P writes runqtail. */
-		uint32_t t = __atomic_load_n(&pp->runqtail, __ATOMIC_RELAXED);
-		if (t - h < GOC_RUNQ_SIZE) {
-			slot_store(pp, t, gp);
-			/* Release: makes the slot visible to consumers. */
-			__atomic_store_n(&pp->runqtail, t + 1,
-					 __ATOMIC_RELEASE);
-			return true;
-		}
-		if (runq_putslow(pp, gp, h, t))
-			return false;
-	}
-}
-
-struct goc_g *
-goc__runq_get(struct goc_p *pp, bool *inherit_time)
-{
-	/* runnext first; a G from there inherits the time slice. */
-	struct goc_g *next = __atomic_load_n(&pp->runnext, __ATOMIC_RELAXED);
-	if (next != NULL &&
-	    __atomic_compare_exchange_n(&pp->runnext, &next, NULL, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-		*inherit_time = true;
-		return next;
-	}
-	for (;;) {
-		/* Acquire: pairs with other consumers' release CAS. */
-		uint32_t h = __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
-		uint32_t t = __atomic_load_n(&pp->runqtail, __ATOMIC_RELAXED);
-		if (t == h)
-			return NULL;
-		struct goc_g *gp = slot_load(pp, h);
-		GOC_SIM_POINT();
-		/* Release: commits the consumption (Go: CasRel). */
-		if (__atomic_compare_exchange_n(&pp->runqhead, &h, h + 1, false,
-						__ATOMIC_RELEASE,
-						__ATOMIC_RELAXED)) {
-			*inherit_time = false;
-			return gp;
-		}
-	}
 }
 
 bool

@@ -23,6 +23,7 @@
 #include "rt/fiber.h"
 #include "sched/lock.h"
 #include "sched/stack.h"
+#include "sim/sim.h"
 
 enum goc_gstatus {
 	/* Allocated, never run, or dead on a free list. Nobody owns its
@@ -211,6 +212,10 @@ struct goc_m {
 	goc_os_thread_t thread;  /* (immutable) */
 	/* Work handed to g0 by the G that switched to it (Go's mcall). */
 	void (*mcall_fn)(struct goc_m *m, struct goc_g *g);
+	/* A direct switch (proc.c): the step dsw_fn(m, dsw_g) that the G
+	 * switched to runs as soon as it lands, for the G that left. */
+	void (*dsw_fn)(struct goc_m *m, struct goc_g *g); /* (owner) */
+	struct goc_g *dsw_g;                              /* (owner) */
 	bool (*waitunlockf)(struct goc_g *g, void *arg);
 	void *waitlock;
 };
@@ -334,6 +339,9 @@ goc__runtime_init(void)
 }
 
 /* proc.c */
+struct goc_g *goc__direct_next(struct goc_m *m, struct goc_g *gp,
+			       void (*fn)(struct goc_m *, struct goc_g *));
+void goc__direct_finish(void);
 void goc__ready(struct goc_g *gp);
 void goc__park(bool (*unlockf)(struct goc_g *, void *), void *lock,
 	       enum goc_waitreason reason);
@@ -356,8 +364,100 @@ goc__fastrandn(uint32_t n)
 struct goc_g *goc__foreign_g(void);
 
 /* runq.c */
-bool goc__runq_put(struct goc_p *pp, struct goc_g *gp, bool next);
-struct goc_g *goc__runq_get(struct goc_p *pp, bool *inherit_time);
+bool goc__runq_putslow(struct goc_p *pp, struct goc_g *gp, uint32_t h,
+		       uint32_t t);
+
+/*
+ * Slots are read by thieves while the owner may be writing a slot outside
+ * the range they grab: relaxed atomics (a plain access would be a C11
+ * data race). Ordering comes from the head and tail loads and stores.
+ */
+static inline struct goc_g *
+goc__runq_slot_load(struct goc_p *pp, uint32_t i)
+{
+	return __atomic_load_n(&pp->runq[i % GOC_RUNQ_SIZE], __ATOMIC_RELAXED);
+}
+
+static inline void
+goc__runq_slot_store(struct goc_p *pp, uint32_t i, struct goc_g *gp)
+{
+	__atomic_store_n(&pp->runq[i % GOC_RUNQ_SIZE], gp, __ATOMIC_RELAXED);
+}
+
+/*
+ * goc__runq_put (Go's runqput), by pp's owner: gp into runnext (next;
+ * the G there before goes to the tail) or at the tail of the local
+ * queue; a full queue sends half of itself and gp to the global queue
+ * (returns false then). Inline: every yield, ready and spawn comes here.
+ */
+static inline bool
+goc__runq_put(struct goc_p *pp, struct goc_g *gp, bool next)
+{
+	if (next) {
+		/* Kick the old runnext out to the regular queue. */
+		struct goc_g *old =
+			__atomic_load_n(&pp->runnext, __ATOMIC_RELAXED);
+		/* Acq_rel: thieves CAS runnext too (runqgrab). */
+		while (!__atomic_compare_exchange_n(&pp->runnext, &old, gp,
+						    false, __ATOMIC_ACQ_REL,
+						    __ATOMIC_RELAXED))
+			;
+		if (old == NULL)
+			return true;
+		gp = old;
+	}
+	for (;;) {
+		/* Acquire: pairs with consumers' release CAS of runqhead, so
+		 * slots they read are free to overwrite. */
+		uint32_t h = __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
+		GOC_SIM_POINT();
+		/* Relaxed: only this P writes runqtail. */
+		uint32_t t = __atomic_load_n(&pp->runqtail, __ATOMIC_RELAXED);
+		if (GOC_LIKELY(t - h < GOC_RUNQ_SIZE)) {
+			goc__runq_slot_store(pp, t, gp);
+			/* Release: makes the slot visible to consumers. */
+			__atomic_store_n(&pp->runqtail, t + 1,
+					 __ATOMIC_RELEASE);
+			return true;
+		}
+		if (goc__runq_putslow(pp, gp, h, t))
+			return false;
+	}
+}
+
+/*
+ * goc__runq_get (Go's runqget), by pp's owner: runnext first (the G
+ * inherits the time slice: *inherit_time), then the head of the queue;
+ * NULL when both are empty.
+ */
+static inline struct goc_g *
+goc__runq_get(struct goc_p *pp, bool *inherit_time)
+{
+	struct goc_g *next = __atomic_load_n(&pp->runnext, __ATOMIC_RELAXED);
+	/* Acq_rel: thieves CAS runnext too. */
+	if (next != NULL &&
+	    __atomic_compare_exchange_n(&pp->runnext, &next, NULL, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+		*inherit_time = true;
+		return next;
+	}
+	for (;;) {
+		/* Acquire: pairs with other consumers' release CAS. */
+		uint32_t h = __atomic_load_n(&pp->runqhead, __ATOMIC_ACQUIRE);
+		uint32_t t = __atomic_load_n(&pp->runqtail, __ATOMIC_RELAXED);
+		if (t == h)
+			return NULL;
+		struct goc_g *gp = goc__runq_slot_load(pp, h);
+		GOC_SIM_POINT();
+		/* Release: commits the consumption (Go: CasRel). */
+		if (__atomic_compare_exchange_n(&pp->runqhead, &h, h + 1, false,
+						__ATOMIC_RELEASE,
+						__ATOMIC_RELAXED)) {
+			*inherit_time = false;
+			return gp;
+		}
+	}
+}
 struct goc_g *goc__runq_steal(struct goc_p *pp, struct goc_p *victim,
 			      bool steal_runnext);
 bool goc__runq_empty(struct goc_p *pp);

@@ -325,6 +325,7 @@ goc_syscall_exit(void)
 	/* None: give the goroutine to the scheduler and wait for a P. */
 	m->mcall_fn = exitsyscall0;
 	goc__fiber_switch(&gp->fiber, &m->g0);
+	goc__direct_finish();
 	return;
 running:;
 	uint32_t gs = GOC_G_SYSCALL;
