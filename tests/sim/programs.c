@@ -406,7 +406,7 @@ prog_deadlock(void *arg)
 struct outcome {
 	int status;         /* waitpid status */
 	uint64_t hash, dec; /* the child's trace */
-	char err[512];      /* the start of its stderr, when captured */
+	char err[8192];     /* the start of its stderr, when captured */
 };
 
 static void
