@@ -8,8 +8,14 @@ libgoconc_internal_la_SOURCES = \
 	src/rt/panic.c \
 	src/rt/atomic_value.c
 # Frame pointers let goroutine dumps walk parked stacks (src/sched/dump.c).
+# Initial-exec TLS: the runtime reads its thread-local state (the thread's
+# M, the random state, the map's epoch record) on hot paths, and the
+# shared library's default model would call __tls_get_addr for each read;
+# the library's few dozen bytes of TLS fit glibc's static TLS reserve even
+# when it is loaded with dlopen.
 libgoconc_internal_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
-	-fno-omit-frame-pointer $(GOC_ARCH_CFLAGS) $(GOC_LIB_SAN_CFLAGS)
+	-fno-omit-frame-pointer -ftls-model=initial-exec \
+	$(GOC_ARCH_CFLAGS) $(GOC_LIB_SAN_CFLAGS)
 libgoconc_internal_la_CCASFLAGS = $(AM_CCASFLAGS)
 libgoconc_internal_la_LIBADD = $(CK_LIBS) -lpthread
 noinst_HEADERS += \

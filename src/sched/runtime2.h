@@ -264,11 +264,40 @@ struct goc_sched {
 
 extern struct goc_sched goc__sched;
 
-/* tls.c: kept out of line so a G that moves to another thread between two
- * calls never reads a cached thread-local address. */
-struct goc_m *goc__getm(void);
+/* tls.c: this thread's M. Out of line except where a read cannot keep a
+ * stale thread pointer across a switch (see tls.c). */
 void goc__setm(struct goc_m *m);
+extern __thread struct goc_m *goc__tls_m
+	__attribute__((tls_model("initial-exec")));
+
+#if defined(__x86_64__) && !defined(GOC_SIM)
+/*
+ * On x86_64 an initial-exec thread-local read is one load through %fs,
+ * which always names the running thread: no thread pointer or address is
+ * ever held in a register that a switch to another thread could leave
+ * stale, so the reads may be inline. The asm keeps the compiler from
+ * reusing a value read before a switch.
+ */
+#define GOC_GETM_INLINE 1
+static inline struct goc_m *
+goc__getm(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+	return goc__tls_m;
+}
+
+static inline struct goc_g *
+goc__getg(void)
+{
+	struct goc_m *m = goc__getm();
+
+	return m != NULL ? m->curg : NULL;
+}
+#else
+#define GOC_GETM_INLINE 0
+struct goc_m *goc__getm(void);
 struct goc_g *goc__getg(void);
+#endif
 
 /* mp.c */
 void goc__acquirep(struct goc_m *m, struct goc_p *pp);
