@@ -16,6 +16,7 @@
 #include <goconc/sync.h>
 
 #include "lf/epoch.h"
+#include "sched/runtime2.h"
 
 #define HB_FN static __attribute__((noinline, used))
 
@@ -206,3 +207,16 @@ hb_wg_wait_inline(goc_wg_t *wg)
 	goc__wg_wait_inline(wg);
 }
 #endif
+
+/* The run queue's owner paths (inline in sched/runtime2.h). */
+HB_FN bool
+hb_runq_put(struct goc_p *pp, struct goc_g *gp, bool next)
+{
+	return goc__runq_put(pp, gp, next);
+}
+
+HB_FN struct goc_g *
+hb_runq_get(struct goc_p *pp, bool *inherit)
+{
+	return goc__runq_get(pp, inherit);
+}
