@@ -182,6 +182,36 @@ ring_alloc(size_t size)
  * holds that ticket spins RING_SPIN times, then closes the cell; every
  * failed CAS means another operation moved on.
  *
+ * Hints. Besides head and tail, which decide everything above, three
+ * words only steer where an operation looks first and what it fetches
+ * early; any value in them is safe, and none is read by a decision:
+ *  - head_hint (pushes' line): a value head had (room());
+ *  - tail_hint (a line of its own): pushes store t + 1 after filling
+ *    ticket t when t + 1 ends a run of RING_GROUP tickets (one 64-byte
+ *    line of cells), so it moves once per line of values;
+ *  - tail_seen (pops' line): the last tail_hint a pop read.
+ * A pop reads tail_hint only when head has caught up with tail_seen, and
+ * when that still says the ring is empty and head's cell is not filled
+ * either, it waits up to RING_EMPTY_WAIT pause hints for tail_hint to
+ * move before it reads the cell and tail again to decide. At the start
+ * of each run both sides fetch for writing the line of cells RING_AHEAD
+ * tickets on, so that it is theirs before their cas2 needs it: a push
+ * always (tail - head <= n, so their previous tickets lie at least
+ * n - RING_AHEAD - RING_GROUP below head: the pops are done with them), a
+ * pop only when tail_seen shows them filled (the pushes are done).
+ *
+ * Why (docs/bench.md, Ring1P1C): a cas2 or CAS is a locked instruction,
+ * which waits for every earlier store to reach the cache and for its own
+ * line to be held exclusively. When a consumer that found the ring empty
+ * reads the producer's tail and the cell it is filling on every retry,
+ * each of the producer's next locked instructions waits for those lines
+ * to come back (a cross-core transfer, 50-250 ns on the machines
+ * measured), the producer slows down, and the ring stays nearly empty.
+ * Polling tail_hint, which the producer writes once per line with a plain
+ * store, costs it at most one such wait per RING_GROUP items; fetching
+ * cells ahead takes the remaining transfers off the locked instructions'
+ * path without taking a line the other side is about to use.
+ *
  * Memory order. cas2 is __sync_val_compare_and_swap on 16 bytes, a full
  * barrier: on x86_64 `lock cmpxchg16b`, on aarch64 CASPAL (LSE),
  * LDAXP/STLXP, or libgcc's __aarch64_cas16_sync choosing one of those at
@@ -190,7 +220,9 @@ ring_alloc(size_t size)
  * acquire that takes them. The plain loads of a cell's halves before a
  * cas2 are relaxed guesses: only a cas2 that succeeded with them as its
  * expected value decides anything. head and tail are seq_cst: the
- * emptiness and fullness decisions compare them across locations.
+ * emptiness and fullness decisions compare them across locations. The
+ * hints are relaxed (only a lower bound or a guess, see "Hints"), and a
+ * prefetch orders nothing.
  */
 
 /* Cells per 64-byte hardware line: the run of tickets kept together. */
@@ -200,6 +232,14 @@ ring_alloc(size_t size)
  * RING_BACKOFF times (room()). */
 #define RING_FULL_FRACTION 16
 #define RING_BACKOFF       32
+
+/* A pop that finds the ring empty by tail_hint and head's cell waits up
+ * to this many pause hints for tail_hint to move ("Hints"). */
+#define RING_EMPTY_WAIT 8
+
+/* Cells fetched ahead, in tickets: a multiple of RING_GROUP, used only
+ * when the capacity is at least twice as large ("Hints"). */
+#define RING_AHEAD 64
 
 /* Cells per padding unit. */
 #define CELLS_PER_LINE (GOC_CACHELINE / sizeof(union cell))
@@ -234,16 +274,22 @@ struct scqp {
 	uint64_t cap;       /* n */
 	uint64_t low;       /* 4n - 1: the bits below the cycle */
 	struct spread emap; /* ticket to cell */
+	uint64_t ahead;     /* RING_AHEAD, or 0 for a small ring */
 
 	/* (atomic) the oldest unresolved ticket, or one past it while its
 	 * resolver has still to move it; CAS by pops and helpers */
 	uint64_t head GOC_ALIGNED(GOC_CACHELINE);
+	/* (atomic) the last tail_hint a pop read; written by pops */
+	uint64_t tail_seen;
 	/* (atomic) next push ticket; CAS by pushes */
 	uint64_t tail GOC_ALIGNED(GOC_CACHELINE);
 	/* (atomic) a value head had, at most head: pushes check fullness
 	 * against it and read head itself only when it says full. On the
 	 * pushes' line: only pushes write it. */
 	uint64_t head_hint;
+	/* (atomic) t + 1 for a ticket t that was filled, stored when t + 1
+	 * is a multiple of RING_GROUP; what pops poll ("Hints") */
+	uint64_t tail_hint GOC_ALIGNED(GOC_CACHELINE);
 };
 
 static inline u128
@@ -381,10 +427,50 @@ scqp_push(struct scqp *q, void *v)
 						 __ATOMIC_SEQ_CST,
 						 __ATOMIC_SEQ_CST))
 			continue; /* t is the new tail */
-		if (fill(q, cell_of(q, t), t, (uint64_t)(uintptr_t)v))
+		if ((t & (RING_GROUP - 1)) == 0 && q->ahead != 0)
+			__builtin_prefetch(cell_of(q, t + q->ahead), 1, 3);
+		if (fill(q, cell_of(q, t), t, (uint64_t)(uintptr_t)v)) {
+			/* Relaxed: a hint for pops, which decide nothing on
+			 * it (see "Hints"). */
+			if (((t + 1) & (RING_GROUP - 1)) == 0)
+				__atomic_store_n(&q->tail_hint, t + 1,
+						 __ATOMIC_RELAXED);
 			return true;
+		}
 		t = __atomic_load_n(&q->tail, __ATOMIC_SEQ_CST);
 	}
+}
+
+/*
+ * look_ahead is a pop's use of the hints before it works on ticket h
+ * (cell c): when h has caught up with tail_seen it reads tail_hint, and
+ * when that says the ring is empty and c is not filled either, it waits a
+ * little for tail_hint to move; then it fetches the cell q->ahead tickets
+ * on if tail_seen shows it filled. It decides nothing (see "Hints").
+ */
+static inline void
+look_ahead(struct scqp *q, uint64_t h, union cell *c)
+{
+	/* Relaxed, all of it: hints only. */
+	uint64_t ts = __atomic_load_n(&q->tail_seen, __ATOMIC_RELAXED);
+
+	if ((int64_t)(ts - (h + q->ahead)) <= 0) {
+		ts = __atomic_load_n(&q->tail_hint, __ATOMIC_RELAXED);
+		if ((int64_t)(ts - h) <= 0 &&
+		    __atomic_load_n(&c->h.tag, __ATOMIC_RELAXED) !=
+			    (cycle_tag(q, h) ^ TAG_EMPTY))
+			for (unsigned i = 0;
+			     i < RING_EMPTY_WAIT && (int64_t)(ts - h) <= 0;
+			     i++) {
+				goc_arch_pause();
+				ts = __atomic_load_n(&q->tail_hint,
+						     __ATOMIC_RELAXED);
+			}
+		__atomic_store_n(&q->tail_seen, ts, __ATOMIC_RELAXED);
+	}
+	if ((h & (RING_GROUP - 1)) == 0 && q->ahead != 0 &&
+	    (int64_t)(ts - (h + q->ahead)) > 0)
+		__builtin_prefetch(cell_of(q, h + q->ahead), 1, 3);
 }
 
 static RING_FN bool
@@ -395,6 +481,9 @@ scqp_pop(struct scqp *q, void **v)
 		uint64_t h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
 		uint64_t hc = cycle_tag(q, h);
 		union cell *c = cell_of(q, h);
+
+		look_ahead(q, h, c);
+
 		u128 cur = guess(c), old;
 		unsigned spins = 0;
 
@@ -465,6 +554,7 @@ ring_setup(void *mem, size_t capacity)
 	q->cell = (union cell *)((char *)q + round_line(sizeof(*q)));
 	q->cap = capacity;
 	q->low = 4 * capacity - 1;
+	q->ahead = capacity >= 2 * RING_AHEAD ? RING_AHEAD : 0;
 	spread_init(&q->emap, log2_exact(capacity) + 1, log2_exact(RING_GROUP),
 		    log2_exact(CELLS_PER_LINE));
 	/* Every cell "resolved, cycle -1, NULL": all ones, then 0. */
