@@ -4,13 +4,16 @@
  *
  * Lock-free in the strict sense: a thread stopped anywhere inside an
  * operation (preempted, or frozen by a signal) never keeps other threads
- * from completing theirs. The algorithm is SCQ (Nikolaev, DISC 2019):
- * tickets from head and tail, and ring entries holding a {cycle, pointer}
- * pair changed by a double-width CAS on x86_64 and aarch64 (elsewhere,
- * riscv64 for one, the pointers are stored by indirection through a
- * second ring of free slots); see src/lf/ring.c. Capacity is a power of
- * two fixed at init; every operation is non-blocking (push and pop
- * return false instead of waiting). Channels are the blocking queue.
+ * from completing theirs. The algorithm is based on SCQ (Nikolaev, DISC
+ * 2019): on x86_64 and aarch64 one ring of entries holding a {cycle,
+ * pointer} pair changed by a double-width CAS, a push claiming and
+ * filling its entry in one CAS; elsewhere (riscv64 for one) SCQ itself,
+ * with tickets from head and tail and the pointers stored by indirection
+ * through a second ring of free slots; see src/lf/ring.c. Capacity is a
+ * power of two fixed at init; every operation is non-blocking (push and
+ * pop return false instead of waiting; a pop that finds the ring empty
+ * may first pause for a few CPU pause hints, in case a push is about to
+ * publish a value). Channels are the blocking queue.
  *
  * Synchronization table ("-": may run concurrently; "X": must not):
  *
@@ -34,7 +37,7 @@
  * values, counting the slot each push or pop still in progress may hold
  * (a push from its call until its value is in, a pop from taking its
  * value until it returns). Without concurrent operations that is exactly
- * "capacity values in the ring".
+ * "capacity values in the ring"; on x86_64 and aarch64 it always is.
  *
  * Memory model: a push synchronizes before the pop that returns its value
  * (a release on publishing, an acquire on taking), so what the pushing

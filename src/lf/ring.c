@@ -23,11 +23,13 @@
  * Two forms, chosen at compile time:
  *  - SCQP where the host has a double-width CAS (x86_64 cmpxchg16b,
  *    aarch64 CASP or LDAXP/STLXP): one ring of 2n entries that are
- *    {tag, pointer} pairs, so a push is one CAS of tail and one
- *    double-width CAS of its entry, a pop one double-width CAS of its
- *    entry and one CAS of head (4 locked read-modify-writes per item
- *    moved). Its pops move head only past resolved tickets (see its
- *    invariants), which keeps "full" exact without a free ring.
+ *    {tag, pointer} pairs, SCQ's cycles and layout with the tickets
+ *    replaced by positions that a push claims and fills in one
+ *    double-width CAS of its entry (tail is only where pushes start
+ *    looking), and a pop takes in one double-width CAS and one CAS of
+ *    head: 3 locked read-modify-writes per item moved, nobody ever waits
+ *    for a late push, and "full" and "empty" are exact (see its
+ *    section).
  *  - SCQD elsewhere (riscv64, or -DGOC_RING_SCQD): SCQ as described
  *    above, two rings of 64-bit indices over an array of n data slots,
  *    the free ring (fq) starting with every index, the allocated ring
@@ -53,6 +55,9 @@
  * one producer and one consumer move a line per run of items while
  * neighbouring tickets of concurrent threads still land on different
  * lines in groups.
+ *
+ * (SCQP keeps head on a line of its own and tail on another, with the
+ * hints of its section.)
  *
  * Capacity is a power of two from 1 to 2^30; a ring of capacity n takes
  * 32n bytes (SCQP: 2n 16-byte entries) or 40n bytes (SCQD: 2 x 2n
@@ -151,66 +156,80 @@ ring_alloc(size_t size)
 #if RING_CAS2
 /*
  * SCQP: one ring of 2n cells, each a {tag, pointer} pair changed as a
- * whole by a double-width CAS (cas2). Tickets come from tail (pushes, by
- * CAS) and head (pops, by CAS); a cell's tag is cycle_tag(x) of the last
- * ticket x that used it, with the empty bit set unless it holds x's
- * value, so one CAS publishes a value and the cycle it belongs to. Unlike
- * SCQ's dequeuers, a pop moves head past ticket h only once h is
- * resolved: its value taken (the cell "empty, cycle(h)") or, when the
- * push holding h is late, the cell closed for cycle(h) (the same state,
- * so that push's CAS fails and it takes another ticket). Anyone who finds
- * the ticket at head resolved helps head past it.
+ * whole by a double-width CAS (cas2). Position p (a 64-bit count: the
+ * p-th value ever pushed) uses cell map(p mod 2n); a cell's tag is
+ * cycle_tag(x) of the last position x that used it, with the empty bit
+ * set unless it holds x's value. A push claims and fills position p in
+ * one cas2, from "resolved, p - 2n, NULL" to "p, v"; a pop takes it in
+ * one cas2, to "resolved, p, NULL". Nobody holds a position it has not
+ * filled, so no operation waits for another and none gives a position
+ * up (unlike SCQ, whose enqueuers take a ticket first and fill it later,
+ * so that dequeuers must wait for them or close the entry).
+ *
+ * head is exact, and CASed by pops: the first position not resolved
+ * (taken), or one past it while the pop that took it has yet to move it
+ * (anyone who finds head's position resolved helps head past it). tail is
+ * only a hint, stored by pushes: at most the first position not filled.
+ * A push starts at tail and steps over the positions it finds used.
  *
  * Invariants (n is the capacity):
- *  - head and tail only grow; head <= tail; a cell's cycle only grows.
- *  - Tickets below head are resolved; of the tickets in [head, tail)
- *    only the first (head itself) may be resolved, while the pop that
- *    resolved it has yet to move head (anyone may do it for it). The
- *    others are values in the ring or pushes in progress.
- *  - tail - head <= n: a push takes ticket t (CAS of tail from t to
- *    t + 1) only after reading a head h (head_hint or head, never above
- *    head) with t - h < n. So ticket t - 2n, the cell's previous user,
- *    is resolved before t's push fills the cell: a push never meets a
- *    value still in its cell, and gives up a ticket only when a pop
- *    closed it, which resolves it. Hence "full" is exact: a push reports
- *    it when [head, tail) holds n unresolved tickets, that is n values
- *    or pushes in progress (the "full" of ring.h).
+ *  - head only grows; a cell's tag only grows.
+ *  - Positions are filled in order: a push fills p only after it found
+ *    p - 1 used (its cas2 failed on it) or read tail = p, which a push
+ *    stores (release) after filling p - 1. Pops take them in order the
+ *    same way (head). So the positions filled so far are [0, F) and the
+ *    ones resolved [0, R), with head = R or R - 1, and R <= F.
+ *  - F - head <= n: a push fills p only after reading a head h (head_hint
+ *    or head, never above head) with p - h < n (room()). So position
+ *    p - 2n, the cell's previous user, is resolved before p is filled: a
+ *    push finds its cell "resolved, p - 2n, NULL" unless another push
+ *    filled p first (then it steps on).
+ *  - Hence "full" is exact: room() reports it when [head, p) holds n
+ *    filled positions not resolved (it helps head past a resolved one
+ *    first), that is n values. And "empty" is exact: a pop that finds
+ *    head's cell not filled for head sees every position below taken and
+ *    none from head on filled.
  *  - The pointer of a full cell was written by the cas2 that wrote its
- *    tag and stays until the cas2 that resolves it (writing NULL).
+ *    tag and stays until the cas2 that takes it (writing NULL).
  *
- * Lock-freedom: a pop that finds head's cell not filled while a push
- * holds that ticket spins RING_SPIN times, then closes the cell; every
- * failed CAS means another operation moved on.
+ * Linearization: a successful push or pop at its cas2; a full push at its
+ * last read of head, an empty pop at its read of head's cell.
  *
- * Hints. Besides head and tail, which decide everything above, three
+ * Lock-freedom: an operation loops only when a cas2 or CAS failed, or a
+ * cell showed a used or resolved position, because another operation
+ * filled, took or helped on in between.
+ *
+ * Hints. Besides head and the cells, which decide everything above, four
  * words only steer where an operation looks first and what it fetches
- * early; any value in them is safe, and none is read by a decision:
+ * early; any value in them is safe:
+ *  - tail (pushes' line): see above; a stale value costs steps;
  *  - head_hint (pushes' line): a value head had (room());
- *  - tail_hint (a line of its own): pushes store t + 1 after filling
- *    ticket t when t + 1 ends a run of RING_GROUP tickets (one 64-byte
- *    line of cells), so it moves once per line of values;
+ *  - tail_hint (a line of its own): pushes store p + 1 after filling p
+ *    when p + 1 ends a run of RING_GROUP positions (one 64-byte line of
+ *    cells), so it moves once per line of values;
  *  - tail_seen (pops' line): the last tail_hint a pop read.
  * A pop reads tail_hint only when head has caught up with tail_seen, and
  * when that still says the ring is empty and head's cell is not filled
  * either, it waits up to RING_EMPTY_WAIT pause hints for tail_hint to
- * move before it reads the cell and tail again to decide. At the start
- * of each run both sides fetch for writing the line of cells RING_AHEAD
- * tickets on, so that it is theirs before their cas2 needs it: a push
- * always (tail - head <= n, so their previous tickets lie at least
+ * move before it reads the cell again to decide. At the start of each
+ * run both sides fetch for writing the line of cells RING_AHEAD positions
+ * on, so that it is theirs before their cas2 needs it: a push always
+ * (F - head <= n, so their previous positions lie at least
  * n - RING_AHEAD - RING_GROUP below head: the pops are done with them), a
  * pop only when tail_seen shows them filled (the pushes are done).
  *
  * Why (docs/bench.md, Ring1P1C): a cas2 or CAS is a locked instruction,
  * which waits for every earlier store to reach the cache and for its own
- * line to be held exclusively. When a consumer that found the ring empty
- * reads the producer's tail and the cell it is filling on every retry,
- * each of the producer's next locked instructions waits for those lines
- * to come back (a cross-core transfer, 50-250 ns on the machines
- * measured), the producer slows down, and the ring stays nearly empty.
- * Polling tail_hint, which the producer writes once per line with a plain
- * store, costs it at most one such wait per RING_GROUP items; fetching
- * cells ahead takes the remaining transfers off the locked instructions'
- * path without taking a line the other side is about to use.
+ * line to be held exclusively. A push is one of them, a pop two (cas2,
+ * CAS of head). When a consumer that found the ring empty reads the cell
+ * the producer is filling on every retry, each of the producer's next
+ * cas2s waits for the line to come back (a cross-core transfer, 50-250 ns
+ * on the machines measured), the producer slows down, and the ring stays
+ * nearly empty. Polling tail_hint, which the producer writes once per
+ * line with a plain store, costs it at most one such wait per RING_GROUP
+ * items; fetching cells ahead takes the remaining transfers off the
+ * locked instructions' path without taking a line the other side is
+ * about to use.
  *
  * Memory order. cas2 is __sync_val_compare_and_swap on 16 bytes, a full
  * barrier: on x86_64 `lock cmpxchg16b`, on aarch64 CASPAL (LSE),
@@ -219,13 +238,14 @@ ring_alloc(size_t size)
  * and what the pusher wrote before; the pop's successful cas2 is the
  * acquire that takes them. The plain loads of a cell's halves before a
  * cas2 are relaxed guesses: only a cas2 that succeeded with them as its
- * expected value decides anything. head and tail are seq_cst: the
- * emptiness and fullness decisions compare them across locations. The
- * hints are relaxed (only a lower bound or a guess, see "Hints"), and a
- * prefetch orders nothing.
+ * expected value decides anything; the tag reads that decide empty (pop)
+ * or full (room()) are seq_cst, as are head's loads and CASes: those
+ * decisions compare head and a cell. tail is stored with release and
+ * loaded with acquire (filling in order, above). The other hints are
+ * relaxed (see "Hints"), and a prefetch orders nothing.
  */
 
-/* Cells per 64-byte hardware line: the run of tickets kept together. */
+/* Cells per 64-byte hardware line: the run of positions kept together. */
 #define RING_GROUP 4
 
 /* A push that finds the ring within 1/RING_FULL_FRACTION of full pauses
@@ -276,19 +296,20 @@ struct scqp {
 	struct spread emap; /* ticket to cell */
 	uint64_t ahead;     /* RING_AHEAD, or 0 for a small ring */
 
-	/* (atomic) the oldest unresolved ticket, or one past it while its
-	 * resolver has still to move it; CAS by pops and helpers */
+	/* (atomic) the first unresolved position, or the one before while
+	 * its resolver has still to move it; CAS by pops and helpers */
 	uint64_t head GOC_ALIGNED(GOC_CACHELINE);
 	/* (atomic) the last tail_hint a pop read; written by pops */
 	uint64_t tail_seen;
-	/* (atomic) next push ticket; CAS by pushes */
+	/* (atomic) at most the first unfilled position: p + 1, stored by
+	 * the push that filled p; where pushes start */
 	uint64_t tail GOC_ALIGNED(GOC_CACHELINE);
 	/* (atomic) a value head had, at most head: pushes check fullness
 	 * against it and read head itself only when it says full. On the
 	 * pushes' line: only pushes write it. */
 	uint64_t head_hint;
-	/* (atomic) t + 1 for a ticket t that was filled, stored when t + 1
-	 * is a multiple of RING_GROUP; what pops poll ("Hints") */
+	/* (atomic) p + 1 for a position p that was filled, stored when
+	 * p + 1 is a multiple of RING_GROUP; what pops poll ("Hints") */
 	uint64_t tail_hint GOC_ALIGNED(GOC_CACHELINE);
 };
 
@@ -316,85 +337,67 @@ guess(union cell *c)
 }
 
 static inline union cell *
-cell_of(const struct scqp *q, uint64_t ticket)
+cell_of(const struct scqp *q, uint64_t pos)
 {
-	return &q->cell[spread_apply(&q->emap, ticket)];
+	return &q->cell[spread_apply(&q->emap, pos)];
 }
 
-/* ticket's cycle with every lower bit set (see SCQD's cycle_tag): the
- * tag of a resolved cell; a full one has TAG_EMPTY cleared. */
+/* pos's cycle with every lower bit set (see SCQD's cycle_tag): the tag
+ * of a resolved cell; a full one has TAG_EMPTY cleared. */
 static inline uint64_t
-cycle_tag(const struct scqp *q, uint64_t ticket)
+cycle_tag(const struct scqp *q, uint64_t pos)
 {
-	return (ticket << 1) | q->low;
+	return (pos << 1) | q->low;
 }
 
-/* advance moves head from h to h + 1 once ticket h is resolved (by us or
- * by whoever resolved it); nothing to do if someone else already did. */
+/* tag_of reads a cell's tag for a decision (empty, full). */
+static inline uint64_t
+tag_of(union cell *c)
+{
+	/* seq_cst: compared with head, in one order with the cas2s that
+	 * fill and take (see the invariants). */
+	return __atomic_load_n(&c->h.tag, __ATOMIC_SEQ_CST);
+}
+
+/* advance moves head from h to h + 1 once position h is resolved (by us
+ * or by whoever resolved it); nothing to do if someone else already did. */
 static inline void
 advance(struct scqp *q, uint64_t h)
 {
-	/* seq_cst: head against tail and the cells' cycles. */
+	/* seq_cst: head against the cells' tags. */
 	__atomic_compare_exchange_n(&q->head, &h, h + 1, false,
 				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
 /*
- * fill tries to put v into ticket t's cell c; false when a pop closed the
- * cell for cycle(t) first (the push must take another ticket).
- */
-static RING_FN bool
-fill(struct scqp *q, union cell *c, uint64_t t, uint64_t v)
-{
-	uint64_t tc = cycle_tag(q, t);
-	/* Nearly always the cell is as ticket t - 2n's pop left it:
-	 * resolved, NULL. Try that first, one locked instruction. */
-	u128 expect = mk(cycle_tag(q, t - 2 * q->cap), 0);
-	u128 desired = mk(tc ^ TAG_EMPTY, v);
-
-	for (;;) {
-		/* Full barrier: releases v and what the pusher wrote before
-		 * to the pop whose cas2 takes it. */
-		u128 old = cas2(c, expect, desired);
-		if (old == expect)
-			return true;
-		uint64_t e = (uint64_t)old;
-		if (!before(e | q->low, tc) || (e & TAG_EMPTY) == 0)
-			return false; /* closed for t (or, never, a value) */
-		expect = old;         /* an older resolved cycle */
-	}
-}
-
-/*
- * room tells whether a push may take ticket t: true only if head > t - n
- * at some moment during the call (so tail - head <= n once tail is t + 1),
- * false when [head, tail) holds n unresolved tickets (full). head is the
- * pops' line: a push reads it only when head_hint, a lower bound on the
+ * room tells whether a push may fill position p: true only if head >
+ * p - n at some moment during the call (so F - head <= n once p is
+ * filled), false when [head, p) holds n filled positions not resolved
+ * (full: p is at most the first unfilled position). head is the pops'
+ * line: a push reads it only when head_hint, a lower bound on the
  * pushes' own line, no longer shows room.
  */
 static inline RING_FN bool
-room(struct scqp *q, uint64_t t)
+room(struct scqp *q, uint64_t p)
 {
 	int64_t n = (int64_t)q->cap;
 	/* Relaxed: any value head had is at most head; "full" is only ever
 	 * decided on head itself. */
 	uint64_t h = __atomic_load_n(&q->head_hint, __ATOMIC_RELAXED);
 
-	if ((int64_t)(t - h) < n)
+	if ((int64_t)(p - h) < n)
 		return true;
 	for (;;) {
-		/* seq_cst: compared with tail, which the caller read. */
+		/* seq_cst: compared with head's cell below. */
 		h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
-		if ((int64_t)(t - h) < n)
+		if ((int64_t)(p - h) < n)
 			break;
-		/* tail - head >= n. Full unless ticket h is resolved and
-		 * its pop has yet to move head: then help it. Acquire: a
-		 * resolved tag was written after h was taken. */
-		uint64_t e = __atomic_load_n(&cell_of(q, h)->h.tag,
-					     __ATOMIC_ACQUIRE);
+		/* p - head >= n. Full unless position h is resolved and its
+		 * pop has yet to move head: then help it. */
+		uint64_t e = tag_of(cell_of(q, h));
 		if (before(e | q->low, cycle_tag(q, h)) ||
 		    e == (cycle_tag(q, h) ^ TAG_EMPTY))
-			return false; /* h unresolved: n unresolved tickets */
+			return false; /* [head, p): n values */
 		advance(q, h);
 	}
 	/* Relaxed: a lower bound of head, as above. */
@@ -407,7 +410,7 @@ room(struct scqp *q, uint64_t t)
 	 * than its consumer this halves the time per item). Only pushes
 	 * into a nearly full ring pay it, and nobody waits for them.
 	 */
-	if ((int64_t)(t - h) > n - n / RING_FULL_FRACTION)
+	if ((int64_t)(p - h) > n - n / RING_FULL_FRACTION)
 		for (unsigned i = 0; i < RING_BACKOFF; i++)
 			goc_arch_pause();
 	return true;
@@ -416,37 +419,66 @@ room(struct scqp *q, uint64_t t)
 static RING_FN bool
 scqp_push(struct scqp *q, void *v)
 {
-	/* seq_cst: tail against head (the fullness decision). */
-	uint64_t t = __atomic_load_n(&q->tail, __ATOMIC_SEQ_CST);
+	/* Acquire: pairs with the release below, so that the positions
+	 * below it are filled for us too (filling in order). */
+	uint64_t p = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
 
 	for (;;) {
-		if (!room(q, t))
+		if (!room(q, p))
 			return false;
-		/* seq_cst: the ticket order pops compare against. */
-		if (!__atomic_compare_exchange_n(&q->tail, &t, t + 1, false,
-						 __ATOMIC_SEQ_CST,
-						 __ATOMIC_SEQ_CST))
-			continue; /* t is the new tail */
-		if ((t & (RING_GROUP - 1)) == 0 && q->ahead != 0)
-			__builtin_prefetch(cell_of(q, t + q->ahead), 1, 3);
-		if (fill(q, cell_of(q, t), t, (uint64_t)(uintptr_t)v)) {
-			/* Relaxed: a hint for pops, which decide nothing on
-			 * it (see "Hints"). */
-			if (((t + 1) & (RING_GROUP - 1)) == 0)
-				__atomic_store_n(&q->tail_hint, t + 1,
+		union cell *c = cell_of(q, p);
+		uint64_t pc = cycle_tag(q, p);
+		/* Free for p: as position p - 2n's pop left it. */
+		u128 expect = mk(cycle_tag(q, p - 2 * q->cap), 0);
+
+		if ((p & (RING_GROUP - 1)) == 0 && q->ahead != 0)
+			__builtin_prefetch(cell_of(q, p + q->ahead), 1, 3);
+		/* Full barrier: releases v and what the pusher wrote before
+		 * to the pop whose cas2 takes it; on failure, the acquire
+		 * of the fill (or take) that used p, before we step on. */
+		u128 old = cas2(c, expect,
+				mk(pc ^ TAG_EMPTY, (uint64_t)(uintptr_t)v));
+		if (old == expect) {
+			/* Release: whoever starts at p + 1 sees p filled. */
+			__atomic_store_n(&q->tail, p + 1, __ATOMIC_RELEASE);
+			/* Relaxed: a hint for pops ("Hints"). */
+			if (((p + 1) & (RING_GROUP - 1)) == 0)
+				__atomic_store_n(&q->tail_hint, p + 1,
 						 __ATOMIC_RELAXED);
 			return true;
 		}
-		t = __atomic_load_n(&q->tail, __ATOMIC_SEQ_CST);
+		uint64_t e = (uint64_t)old | q->low;
+		if (e == pc) {
+			/* Another push filled p: step on, over the positions
+			 * whose cells show them used too (a tail stored late
+			 * can be far behind). Acquire: those fills are then
+			 * before ours (filling in order). */
+			do
+				p++;
+			while ((__atomic_load_n(&cell_of(q, p)->h.tag,
+						__ATOMIC_ACQUIRE) |
+				q->low) == cycle_tag(q, p));
+		} else if (!before(e, pc)) {
+			/* A later cycle: p is 2n or more behind (we read tail
+			 * long ago, or a late push stored an old value). Go
+			 * to the position that used the cell last. */
+			uint64_t w = 2 * q->cap - 1;
+			p = ((e >> 1) & ~w) | (p & w);
+		} else {
+			/* An older cycle than p - 2n's, or its value: never,
+			 * by room() and filling in order; start again. */
+			p = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
+		}
 	}
 }
 
 /*
- * look_ahead is a pop's use of the hints before it works on ticket h
+ * look_ahead is a pop's use of the hints before it works on position h
  * (cell c): when h has caught up with tail_seen it reads tail_hint, and
  * when that says the ring is empty and c is not filled either, it waits a
- * little for tail_hint to move; then it fetches the cell q->ahead tickets
- * on if tail_seen shows it filled. It decides nothing (see "Hints").
+ * little for tail_hint to move; then it fetches the cell q->ahead
+ * positions on if tail_seen shows it filled. It decides nothing (see
+ * "Hints").
  */
 static inline void
 look_ahead(struct scqp *q, uint64_t h, union cell *c)
@@ -477,7 +509,7 @@ static RING_FN bool
 scqp_pop(struct scqp *q, void **v)
 {
 	for (;;) {
-		/* seq_cst: head against tail and the cells' cycles. */
+		/* seq_cst: head against the cells' tags. */
 		uint64_t h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
 		uint64_t hc = cycle_tag(q, h);
 		union cell *c = cell_of(q, h);
@@ -485,7 +517,6 @@ scqp_pop(struct scqp *q, void **v)
 		look_ahead(q, h, c);
 
 		u128 cur = guess(c), old;
-		unsigned spins = 0;
 
 		for (;;) {
 			uint64_t e = (uint64_t)cur;
@@ -504,30 +535,12 @@ scqp_pop(struct scqp *q, void **v)
 			}
 			if (!before(e | q->low, hc))
 				break; /* resolved (or h is stale): help on */
-			/* An older cycle: ticket h not filled. With no push
-			 * holding it the ring is empty (seq_cst: tail
-			 * against the head and cell we read). Once a push
-			 * held it, it still does or has given it up: no
-			 * need to read the pushes' line again while we
-			 * spin. */
-			if (spins == 0 &&
-			    (int64_t)(__atomic_load_n(&q->tail,
-						      __ATOMIC_SEQ_CST) -
-				      h) <= 0)
+			/* Not filled for h, by a guess: decide on the tag
+			 * itself (empty: nothing from h on is filled). */
+			e = tag_of(c);
+			if (before(e | q->low, hc))
 				return false;
-			if (spins < RING_SPIN) {
-				spins++;
-				goc_arch_pause();
-				cur = guess(c);
-				continue;
-			}
-			/* The push holding h is late: close the cell for
-			 * cycle(h), so that its cas2 fails and it takes
-			 * another ticket. */
-			old = cas2(c, cur, mk(hc, 0));
-			if (old == cur)
-				break;
-			cur = old; /* filled after all, or resolved */
+			cur = guess(c);
 		}
 		advance(q, h);
 	}
@@ -580,10 +593,18 @@ size_t
 goc_ring_len(const goc_ring_t *r)
 {
 	const struct scqp *q = r->_impl;
-	/* Relaxed: a snapshot for monitoring (ring.h says so), clamped to
-	 * [0, cap]. */
+	/* Relaxed: a snapshot for monitoring (ring.h says so). tail, a
+	 * lower bound, is moved on over the positions its cells show used
+	 * (at most 2n of them); the result is clamped to [0, cap]. */
 	uint64_t h = __atomic_load_n(&q->head, __ATOMIC_RELAXED);
 	uint64_t t = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
+
+	for (uint64_t i = 0; i < 2 * q->cap; i++, t++)
+		if (before(__atomic_load_n(&cell_of(q, t)->h.tag,
+					   __ATOMIC_RELAXED) |
+				   q->low,
+			   cycle_tag(q, t)))
+			break;
 	int64_t d = (int64_t)(t - h);
 
 	if (d <= 0)
