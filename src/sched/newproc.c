@@ -120,8 +120,6 @@ goc__gfput(struct goc_p *pp, struct goc_g *gp)
 	pp->ngfree++;
 }
 
-static void goexit0(struct goc_m *m, struct goc_g *gp);
-
 /*
  * Race builds: the next goroutine on this stack is unrelated to the one
  * that just died, so TSan must forget what the stack held. Mapping fresh
@@ -155,15 +153,15 @@ gmain(void *arg)
 	gp->fn(gp->arg);
 	/* The last switch off this stack: the next G or g0 runs goexit0. */
 	struct goc_m *m = goc__getm();
-	struct goc_g *next = goc__direct_next(m, gp, goexit0);
+	struct goc_g *next = goc__direct_next(m, gp, goc__goexit0);
 	if (next != NULL)
 		goc__fiber_exit(&gp->fiber, &next->fiber);
-	m->mcall_fn = goexit0;
+	m->mcall_fn = goc__goexit0;
 	goc__fiber_exit(&gp->fiber, &m->g0);
 }
 
-static void
-goexit0(struct goc_m *m, struct goc_g *gp)
+void
+goc__goexit0(struct goc_m *m, struct goc_g *gp)
 {
 	goc__casgstatus(gp, GOC_G_RUNNING, GOC_G_DEAD);
 	gp->waitreason = GOC_WAIT_ZERO;
@@ -178,6 +176,7 @@ goexit0(struct goc_m *m, struct goc_g *gp)
 	/* Release: pairs with goc__gcount's acquire (its start is ordered
 	 * before). m->p is this M's own P. */
 	owner_add(&m->p->gended, __ATOMIC_RELEASE);
+	gp->exitstamp = ++m->p->exitseq;
 	goc__fiber_destroy(&gp->fiber);
 	race_stack_reset(&gp->stack);
 	if (gp->exit_notify != NULL) {
@@ -212,6 +211,13 @@ goc__gstart_stack(struct goc_p *pp, struct goc_g *gp)
 	struct goc_g *dg = pp->gfree;
 	size_t size = gp->stack_want;
 
+	/* Normally the head is the G that exited last. After a direct
+	 * switch to us the G that left is not on the list yet (its goexit0
+	 * runs once we are on our stack), and the head may be a G whose
+	 * stack a start through g0 took: the other warm stack is then an
+	 * entry or two further. */
+	for (int i = 0; i < 3 && dg != NULL && dg->stack.lo == NULL; i++)
+		dg = dg->schedlink;
 	if (dg != NULL && dg->stack.lo != NULL && dg->stack.size == size) {
 		struct goc_stack mine = gp->stack;
 		gp->stack = dg->stack;

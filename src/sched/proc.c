@@ -335,6 +335,22 @@ goc__direct_next(struct goc_m *m, struct goc_g *gp,
 		goc__runq_put(pp, next, true);
 		return NULL;
 	}
+	if (fn == goc__goexit0 && next->stack_want != 0 &&
+	    next->stack.lo != NULL && pp->exitseq - next->exitstamp > 2) {
+		/*
+		 * A first run, after an exit, of a G that kept its stack from
+		 * a life that ended a while ago (a cold stack) goes through
+		 * g0 after all: there goexit0 puts the warm stack of the G that
+		 * left on the free list before the newcomer swaps its cold one
+		 * for it. A G with no stack, or with the stack of a G that
+		 * exited just before, switches directly; a chain of spawns and
+		 * exits then alternates between two warm stacks. g0 runs next
+		 * right after goexit0, as taken here.
+		 */
+		m->exit_next = next;
+		m->exit_next_inherit = inherit;
+		return NULL;
+	}
 	m->dsw_fn = fn;
 	m->dsw_g = gp;
 	m->curg = next;
@@ -506,6 +522,14 @@ schedule(struct goc_m *m)
 			fn(m, gp);
 			if (m->exiting)
 				return;
+			if (m->exit_next != NULL) {
+				/* Taken by the G that exited (direct switches).
+				 */
+				gp = m->exit_next;
+				inherit = m->exit_next_inherit;
+				m->exit_next = NULL;
+				continue;
+			}
 			/* A step may hand back a G to run at once. */
 			gp = m->curg;
 			if (gp == NULL)
@@ -651,10 +675,18 @@ static void
 gosched_m(struct goc_m *m, struct goc_g *gp)
 {
 	goc__casgstatus(gp, GOC_G_RUNNING, GOC_G_RUNNABLE);
-	/* The tail of the local queue: everything queued runs first. Go puts
-	 * the G on the global queue; the local tail gives the same order on
-	 * this P without the global lock. */
-	goc__runq_put(m->p, gp, false);
+	/*
+	 * Go puts the G on the global queue, behind everything queued. While
+	 * that queue is empty, the tail of the local queue gives the same
+	 * order on this P without the global lock; when it is not, the G
+	 * goes behind it as in Go, or a goroutine yielding in a loop would
+	 * let the global queue through one G per 61 schedules. Relaxed: a
+	 * hint, read as schedule() reads it.
+	 */
+	if (__atomic_load_n(&goc__sched.runqsize, __ATOMIC_RELAXED) > 0)
+		goc__globrunq_put(gp);
+	else
+		goc__runq_put(m->p, gp, false);
 }
 
 void

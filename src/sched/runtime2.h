@@ -140,6 +140,8 @@ struct goc_g {
 	 * channel lock of a blocking select, CAS 0 -> 1 by its one waker. */
 	uint32_t selectdone;
 	struct goc_timer sleeptimer; /* (owner) goc_sleep */
+	/* (owner) its P's exitseq when it last ended: how warm its stack */
+	uint32_t exitstamp;
 };
 
 /* A processor: the right to run goroutines, with its local resources. */
@@ -165,6 +167,7 @@ struct goc_p {
 	int32_t ngfree;        /* (owner) */
 	/* Goroutine ids handed out here, taken from sched.goidgen in
 	 * batches (Go's goidcache): [goidcache, goidcacheend). */
+	uint32_t exitseq;      /* (owner) goroutines ended here, mod 2^32 */
 	uint64_t goidcache;    /* (owner) */
 	uint64_t goidcacheend; /* (owner) */
 	/* (atomic; written by the owner) goroutines started and ended on
@@ -216,6 +219,9 @@ struct goc_m {
 	 * switched to runs as soon as it lands, for the G that left. */
 	void (*dsw_fn)(struct goc_m *m, struct goc_g *g); /* (owner) */
 	struct goc_g *dsw_g;                              /* (owner) */
+	/* A G taken by a G that exited, for g0 to run after goexit0. */
+	struct goc_g *exit_next; /* (owner) */
+	bool exit_next_inherit;  /* (owner) */
 	bool (*waitunlockf)(struct goc_g *g, void *arg);
 	void *waitlock;
 };
@@ -371,6 +377,7 @@ goc__runtime_init(void)
 struct goc_g *goc__direct_next(struct goc_m *m, struct goc_g *gp,
 			       void (*fn)(struct goc_m *, struct goc_g *));
 void goc__direct_finish(void);
+void goc__goexit0(struct goc_m *m, struct goc_g *gp); /* newproc.c */
 void goc__ready(struct goc_g *gp);
 void goc__park(bool (*unlockf)(struct goc_g *, void *), void *lock,
 	       enum goc_waitreason reason);

@@ -220,6 +220,54 @@ GOC_TEST(yield_lets_others_run)
 	expect_int_eq(goc_atomic_int64_load(&f.set), 1);
 }
 
+/*
+ * A goroutine that yields in a loop while the global queue holds work:
+ * with one P, a burst of spawns overflows the local queue (256) into the
+ * global one, and the yielder must go behind that work as Go's Gosched
+ * does, not keep the P to itself and let the global queue through one G
+ * per 61 schedules. Yields are counted, not timed: behind the queue, each
+ * yield lets a whole batch run.
+ */
+struct yield_burst {
+	long n;
+	goc_atomic_int64_t ran;
+	long yields;
+};
+
+static void
+burst_count(void *arg)
+{
+	goc_atomic_int64_add(&((struct yield_burst *)arg)->ran, 1);
+}
+
+static int
+yield_burst_main(void *arg)
+{
+	struct yield_burst *y = arg;
+	for (long i = 0; i < y->n; i++)
+		goc_go(burst_count, y);
+	while (goc_atomic_int64_load(&y->ran) < y->n) {
+		y->yields++;
+		goc_yield();
+	}
+	return 0;
+}
+
+GOC_TEST(yield_goes_behind_the_global_queue)
+{
+	struct yield_burst y = {.n = goc_test_scaled(20000)};
+	if (y.n < 2000)
+		y.n = 2000; /* well past the local queue's 256 */
+	int old = goc_maxprocs(1);
+	goc_run(yield_burst_main, &y);
+	goc_maxprocs(old);
+	expect_int_eq(goc_atomic_int64_load(&y.ran), y.n);
+	goc_test_note("%ld goroutines ran in %ld yields of main", y.n,
+		      y.yields);
+	/* One G per 61 yields would take about 61 yields per G. */
+	expect_int_le(y.yields, y.n / 16);
+}
+
 /* ---- time ------------------------------------------------------------- */
 
 static int

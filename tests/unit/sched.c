@@ -305,12 +305,12 @@ GOC_TEST(run_returns_with_goroutines_parked)
 
 /*
  * A burst of spawns that outruns the goroutines it starts: each gets its
- * stack when it first runs, one a goroutine that exited before it on the
- * P left behind (the last one, or the one before when the last hands
- * over to it directly, still on its own stack), so the burst runs on a
- * handful of stacks rather than one per goroutine. (Not under TSan and
- * the race build, where stacks are made at spawn.) One P: the goroutines
- * run one after another.
+ * stack when it first runs, one that a goroutine exiting before it on the
+ * P left warm (the last one's, or the one before when the last switched
+ * to it directly, still on its own), so the burst runs on a handful of
+ * stacks rather than one per goroutine. (Not under TSan and the race
+ * build, where stacks are made at spawn.) One P: the goroutines run one
+ * after another.
  */
 #define BURST_STACKS 64
 struct burst {
