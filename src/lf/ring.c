@@ -207,13 +207,17 @@ ring_alloc(size_t size)
  *  - tail_hint (a line of its own): pushes store p + 1 after filling p
  *    when p + 1 ends a run of RING_GROUP positions (one 64-byte line of
  *    cells), so it moves once per line of values;
- *  - tail_seen (pops' line): the last tail_hint a pop read.
+ *  - tail_seen (pops' line): the last tail_hint a pop read;
+ *  - empty_at (pops' line): tail_seen when a pop last found the ring
+ *    empty.
  * A pop reads tail_hint only when head has caught up with tail_seen, and
  * when that still says the ring is empty and head's cell is not filled
  * either, it waits up to RING_EMPTY_WAIT pause hints for tail_hint to
- * move before it reads the cell again to decide. At the start of each
- * run both sides fetch for writing the line of cells RING_AHEAD positions
- * on, so that it is theirs before their cas2 needs it: a push always
+ * move before it reads the cell again to decide, unless tail_hint has
+ * not moved since a pop last found the ring empty (the pushes are idle,
+ * or share the CPU with us: waiting would only delay the answer). At the start
+ * of each run both sides fetch for writing the line of cells RING_AHEAD
+ * positions on, so that it is theirs before their cas2 needs it: a push always
  * (F - head <= n, so their previous positions lie at least
  * n - RING_AHEAD - RING_GROUP below head: the pops are done with them), a
  * pop only when tail_seen shows them filled (the pushes are done).
@@ -301,6 +305,8 @@ struct scqp {
 	uint64_t head GOC_ALIGNED(GOC_CACHELINE);
 	/* (atomic) the last tail_hint a pop read; written by pops */
 	uint64_t tail_seen;
+	/* (atomic) tail_seen when a pop last found the ring empty */
+	uint64_t empty_at;
 	/* (atomic) at most the first unfilled position: p + 1, stored by
 	 * the push that filled p; where pushes start */
 	uint64_t tail GOC_ALIGNED(GOC_CACHELINE);
@@ -476,7 +482,8 @@ scqp_push(struct scqp *q, void *v)
  * look_ahead is a pop's use of the hints before it works on position h
  * (cell c): when h has caught up with tail_seen it reads tail_hint, and
  * when that says the ring is empty and c is not filled either, it waits a
- * little for tail_hint to move; then it fetches the cell q->ahead
+ * little for tail_hint to move (unless it has not moved since the last
+ * pop that found the ring empty); then it fetches the cell q->ahead
  * positions on if tail_seen shows it filled. It decides nothing (see
  * "Hints").
  */
@@ -489,6 +496,7 @@ look_ahead(struct scqp *q, uint64_t h, union cell *c)
 	if ((int64_t)(ts - (h + q->ahead)) <= 0) {
 		ts = __atomic_load_n(&q->tail_hint, __ATOMIC_RELAXED);
 		if ((int64_t)(ts - h) <= 0 &&
+		    ts != __atomic_load_n(&q->empty_at, __ATOMIC_RELAXED) &&
 		    __atomic_load_n(&c->h.tag, __ATOMIC_RELAXED) !=
 			    (cycle_tag(q, h) ^ TAG_EMPTY))
 			for (unsigned i = 0;
@@ -538,8 +546,15 @@ scqp_pop(struct scqp *q, void **v)
 			/* Not filled for h, by a guess: decide on the tag
 			 * itself (empty: nothing from h on is filled). */
 			e = tag_of(c);
-			if (before(e | q->low, hc))
+			if (before(e | q->low, hc)) {
+				/* Relaxed: hints only ("Hints"). */
+				__atomic_store_n(
+					&q->empty_at,
+					__atomic_load_n(&q->tail_seen,
+							__ATOMIC_RELAXED),
+					__ATOMIC_RELAXED);
 				return false;
+			}
 			cur = guess(c);
 		}
 		advance(q, h);
