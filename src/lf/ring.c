@@ -356,6 +356,19 @@ cycle_tag(const struct scqp *q, uint64_t pos)
 	return (pos << 1) | q->low;
 }
 
+/*
+ * later_user is the position that last used cell(p), given its tag e (with
+ * the low bits set) of a cycle later than p's: p is 2n or more behind, and
+ * that position is within 2n of the first unfilled one.
+ */
+static inline uint64_t
+later_user(const struct scqp *q, uint64_t e, uint64_t p)
+{
+	uint64_t w = 2 * q->cap - 1; /* the position's bits below the cycle */
+
+	return ((e >> 1) & ~w) | (p & w);
+}
+
 /* tag_of reads a cell's tag for a decision (empty, full). */
 static inline uint64_t
 tag_of(union cell *c)
@@ -468,8 +481,7 @@ scqp_push(struct scqp *q, void *v)
 			/* A later cycle: p is 2n or more behind (we read tail
 			 * long ago, or a late push stored an old value). Go
 			 * to the position that used the cell last. */
-			uint64_t w = 2 * q->cap - 1;
-			p = ((e >> 1) & ~w) | (p & w);
+			p = later_user(q, e, p);
 		} else {
 			/* An older cycle than p - 2n's, or its value: never,
 			 * by room() and filling in order; start again. */
@@ -592,6 +604,15 @@ ring_setup(void *mem, size_t capacity)
 	}
 }
 
+void
+goc__ring_set_tail(goc_ring_t *r, uint64_t t)
+{
+	struct scqp *q = r->_impl;
+
+	/* Release, as a push's store of tail. */
+	__atomic_store_n(&q->tail, t, __ATOMIC_RELEASE);
+}
+
 bool
 goc_ring_push(goc_ring_t *r, void *v)
 {
@@ -609,17 +630,19 @@ goc_ring_len(const goc_ring_t *r)
 {
 	const struct scqp *q = r->_impl;
 	/* Relaxed: a snapshot for monitoring (ring.h says so). tail, a
-	 * lower bound, is moved on over the positions its cells show used
-	 * (at most 2n of them); the result is clamped to [0, cap]. */
+	 * lower bound, is moved on as a push would (at most one jump and 2n
+	 * steps); the result is clamped to [0, cap]. */
 	uint64_t h = __atomic_load_n(&q->head, __ATOMIC_RELAXED);
 	uint64_t t = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
 
-	for (uint64_t i = 0; i < 2 * q->cap; i++, t++)
-		if (before(__atomic_load_n(&cell_of(q, t)->h.tag,
-					   __ATOMIC_RELAXED) |
-				   q->low,
-			   cycle_tag(q, t)))
+	for (uint64_t i = 0; i < 2 * q->cap + 1; i++) {
+		uint64_t e = __atomic_load_n(&cell_of(q, t)->h.tag,
+					     __ATOMIC_RELAXED) |
+			     q->low;
+		if (before(e, cycle_tag(q, t)))
 			break;
+		t = e == cycle_tag(q, t) ? t + 1 : later_user(q, e, t);
+	}
 	int64_t d = (int64_t)(t - h);
 
 	if (d <= 0)

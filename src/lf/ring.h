@@ -6,6 +6,7 @@
 #define GOC_LF_RING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * GOC__RING_CAS2 is 1 when ring.c is SCQP (one ring of {tag, pointer}
@@ -37,5 +38,17 @@ extern void *(*goc__ring_alloc_hook)(size_t align, size_t size);
  * size_t.
  */
 size_t goc__ring_footprint(size_t capacity);
+
+#if GOC__RING_CAS2
+/*
+ * goc__ring_set_tail stores t where pushes start looking for the first
+ * unfilled position (SCQP's tail), as a push that stored it late would:
+ * t must be at most the number of values pushed into r so far. Tests use
+ * it to check that pushes and goc_ring_len find their way from a stale
+ * tail; r must not be in use by other threads.
+ */
+struct goc_ring;
+void goc__ring_set_tail(struct goc_ring *r, uint64_t t);
+#endif
 
 #endif /* GOC_LF_RING_H */

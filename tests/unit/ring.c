@@ -176,6 +176,68 @@ GOC_TEST(model_random_ops)
 	}
 }
 
+#if GOC__RING_CAS2
+/*
+ * A push that stores its hint of where pushes start (SCQP's tail) late
+ * leaves it behind the first unfilled position, by up to any number of
+ * laps round the ring. Pushes must still fill the first unfilled position
+ * (FIFO, exact full), and goc_ring_len must still be exact.
+ */
+GOC_TEST(model_stale_tail)
+{
+	static const size_t caps[] = {1, 2, 8, 64, 256};
+
+	for (size_t k = 0; k < GOC_ARRAY_SIZE(caps); k++) {
+		size_t cap = caps[k], head = 0, n = 0;
+		uintptr_t *model = calloc(cap, sizeof(*model));
+		uintptr_t next = 1;
+		uint64_t pushed = 0;
+		goc_ring_t r;
+		long ops = goc_test_scaled(100000);
+
+		require_true(model != NULL);
+		require_int_eq(goc_ring_init(&r, cap), 0);
+		bool pushing = true;
+		for (long i = 0; i < ops; i++) {
+			uint64_t x = goc_test_rand();
+			if ((x & 7) == 0)
+				pushing = !pushing;
+			if (((x >> 3) & 7) == 0) {
+				/* Behind by 0 to all the positions used: less
+				 * than a lap, or several. */
+				uint64_t back = (x >> 6) % (pushed + 1);
+				if (((x >> 5) & 1) != 0 && back > 2 * cap)
+					back = (x >> 6) % (2 * cap + 1);
+				goc__ring_set_tail(&r, pushed - back);
+				expect_uint_eq(goc_ring_len(&r), n);
+				continue;
+			}
+			if (pushing) {
+				bool ok = goc_ring_push(&r, val(next));
+				require_int_eq(ok, n < cap);
+				if (ok) {
+					model[(head + n) % cap] = next;
+					n++;
+					pushed++;
+				}
+				next++;
+			} else {
+				void *v = NULL;
+				bool ok = goc_ring_pop(&r, &v);
+				require_int_eq(ok, n > 0);
+				if (ok) {
+					require_ptr_eq(v, val(model[head]));
+					head = (head + 1) % cap;
+					n--;
+				}
+			}
+		}
+		goc_ring_destroy(&r);
+		free(model);
+	}
+}
+#endif
+
 GOC_TEST(capacities_small_and_large)
 {
 	goc_ring_t r;
