@@ -167,18 +167,20 @@ ring_alloc(size_t size)
  * so that dequeuers must wait for them or close the entry).
  *
  * head is exact, and CASed by pops: the first position not resolved
- * (taken), or one past it while the pop that took it has yet to move it
- * (anyone who finds head's position resolved helps head past it). tail is
- * only a hint, stored by pushes: at most the first position not filled.
- * A push starts at tail and steps over the positions it finds used.
+ * (taken), or the one before it while the pop that took that one has yet
+ * to move head (anyone who finds head's position resolved helps head
+ * past it). tail is only a hint, stored by pushes: at most the first
+ * position not filled. A push starts at tail and steps over the
+ * positions it finds used.
  *
  * Invariants (n is the capacity):
  *  - head only grows; a cell's tag only grows.
  *  - Positions are filled in order: a push fills p only after it found
- *    p - 1 used (its cas2 failed on it) or read tail = p, which a push
- *    stores (release) after filling p - 1. Pops take them in order the
- *    same way (head). So the positions filled so far are [0, F) and the
- *    ones resolved [0, R), with head = R or R - 1, and R <= F.
+ *    p - 1 used (its cas2 failed on it, or it read p - 1's tag) or read
+ *    tail = p, which a push stores (release) after filling p - 1. Pops
+ *    take them in order the same way (head). So the positions filled so
+ *    far are [0, F) and the ones resolved [0, R), with head = R or
+ *    R - 1, and R <= F.
  *  - F - head <= n: a push fills p only after reading a head h (head_hint
  *    or head, never above head) with p - h < n (room()). So position
  *    p - 2n, the cell's previous user, is resolved before p is filled: a
@@ -199,7 +201,7 @@ ring_alloc(size_t size)
  * cell showed a used or resolved position, because another operation
  * filled, took or helped on in between.
  *
- * Hints. Besides head and the cells, which decide everything above, four
+ * Hints. Besides head and the cells, which decide everything above, five
  * words only steer where an operation looks first and what it fetches
  * early; any value in them is safe:
  *  - tail (pushes' line): see above; a stale value costs steps;
@@ -215,19 +217,20 @@ ring_alloc(size_t size)
  * either, it waits up to RING_EMPTY_WAIT pause hints for tail_hint to
  * move before it reads the cell again to decide, unless tail_hint has
  * not moved since a pop last found the ring empty (the pushes are idle,
- * or share the CPU with us: waiting would only delay the answer). At the start
- * of each run both sides fetch for writing the line of cells RING_AHEAD
- * positions on, so that it is theirs before their cas2 needs it: a push always
- * (F - head <= n, so their previous positions lie at least
- * n - RING_AHEAD - RING_GROUP below head: the pops are done with them), a
- * pop only when tail_seen shows them filled (the pushes are done).
+ * or share the CPU with us: waiting would only delay the answer). At
+ * the start of each run both sides fetch for writing the line of cells
+ * RING_AHEAD positions on, so that it is theirs before their cas2 needs
+ * it: a push always (F - head <= n, so their previous positions lie at
+ * least n - RING_AHEAD - RING_GROUP below head: the pops are done with
+ * them), a pop only when tail_seen shows them filled (the pushes are
+ * done).
  *
  * Why (docs/bench.md, Ring1P1C): a cas2 or CAS is a locked instruction,
  * which waits for every earlier store to reach the cache and for its own
  * line to be held exclusively. A push is one of them, a pop two (cas2,
  * CAS of head). When a consumer that found the ring empty reads the cell
  * the producer is filling on every retry, each of the producer's next
- * cas2s waits for the line to come back (a cross-core transfer, 50-250 ns
+ * cas2s waits for the line to come back (a cross-core transfer, 50-300 ns
  * on the machines measured), the producer slows down, and the ring stays
  * nearly empty. Polling tail_hint, which the producer writes once per
  * line with a plain store, costs it at most one such wait per RING_GROUP
@@ -245,8 +248,9 @@ ring_alloc(size_t size)
  * expected value decides anything; the tag reads that decide empty (pop)
  * or full (room()) are seq_cst, as are head's loads and CASes: those
  * decisions compare head and a cell. tail is stored with release and
- * loaded with acquire (filling in order, above). The other hints are
- * relaxed (see "Hints"), and a prefetch orders nothing.
+ * loaded with acquire, and a push stepping on reads tags with acquire
+ * (filling in order, above). The other hints are relaxed (see "Hints"),
+ * and a prefetch orders nothing.
  */
 
 /* Cells per 64-byte hardware line: the run of positions kept together. */
@@ -261,7 +265,7 @@ ring_alloc(size_t size)
  * to this many pause hints for tail_hint to move ("Hints"). */
 #define RING_EMPTY_WAIT 8
 
-/* Cells fetched ahead, in tickets: a multiple of RING_GROUP, used only
+/* Cells fetched ahead, in positions: a multiple of RING_GROUP, used only
  * when the capacity is at least twice as large ("Hints"). */
 #define RING_AHEAD 64
 
@@ -297,7 +301,7 @@ struct scqp {
 	union cell *cell;   /* 2n cells */
 	uint64_t cap;       /* n */
 	uint64_t low;       /* 4n - 1: the bits below the cycle */
-	struct spread emap; /* ticket to cell */
+	struct spread emap; /* position to cell */
 	uint64_t ahead;     /* RING_AHEAD, or 0 for a small ring */
 
 	/* (atomic) the first unresolved position, or the one before while
