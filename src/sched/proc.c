@@ -323,8 +323,8 @@ goc__direct_next(struct goc_m *m, struct goc_g *gp,
 	/* Acquire on timer0when as goc__timers_poll's; gomaxprocs as
 	 * schedule()'s. runqsize: a hint, as in schedule(). */
 	if (__atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE) != 0 ||
-	    (pp->schedtick % 61 == 0 &&
-	     __atomic_load_n(&s->runqsize, __ATOMIC_RELAXED) > 0) ||
+	    (__atomic_load_n(&s->runqsize, __ATOMIC_RELAXED) > 0 &&
+	     pp->schedtick % 61 == 0) ||
 	    pp->id >= __atomic_load_n(&s->gomaxprocs, __ATOMIC_ACQUIRE))
 		return NULL;
 	struct goc_g *next = goc__runq_get(pp, &inherit);
