@@ -168,7 +168,7 @@ stash_drain(goc_pool_t *p, struct pool_stash *s)
 
 /* ---- pinning ------------------------------------------------------ */
 
-static struct goc_p *
+static inline struct goc_p *
 pin_p(void)
 {
 	struct goc_m *m = goc__getm();
@@ -246,17 +246,38 @@ pin_slow(goc_pool_t *p, struct goc_p *pp)
  * generation, or NULL on a thread without a P (or when memory for a
  * generation ran out): use the stash then.
  */
-static struct pool_local *
+static GOC_NOINLINE struct pool_local *
+pin_slowpath(goc_pool_t *p, struct goc_p **ppp, struct goc_p *pp);
+
+/* Inline: every get and put pins twice over (pin, then unpin), and the
+ * common case is a few loads and one store. */
+static inline __attribute__((always_inline)) struct pool_local *
 pin(goc_pool_t *p, struct goc_p **ppp)
 {
+	struct goc_p *pp = pin_p();
+	if (GOC_LIKELY(pp != NULL)) {
+		/* Seq_cst: see pin_p. */
+		struct pool_gen *g =
+			__atomic_load_n(&p->_local, __ATOMIC_SEQ_CST);
+		if (GOC_LIKELY(g != NULL && (uint32_t)pp->id < g->n)) {
+			*ppp = pp;
+			return &g->locals[pp->id];
+		}
+	}
+	return pin_slowpath(p, ppp, pp);
+}
+
+/* pin when pp is NULL or the generation has no room for it yet. */
+static GOC_NOINLINE struct pool_local *
+pin_slowpath(goc_pool_t *p, struct goc_p **ppp, struct goc_p *pp)
+{
 	for (;;) {
-		struct goc_p *pp = pin_p();
 		if (pp == NULL)
 			return NULL;
 		/* Seq_cst: see pin_p. */
 		struct pool_gen *g =
 			__atomic_load_n(&p->_local, __ATOMIC_SEQ_CST);
-		if (GOC_LIKELY(g != NULL && (uint32_t)pp->id < g->n)) {
+		if (g != NULL && (uint32_t)pp->id < g->n) {
 			*ppp = pp;
 			return &g->locals[pp->id];
 		}
@@ -265,6 +286,7 @@ pin(goc_pool_t *p, struct goc_p **ppp)
 		 * goroutine stays on pp. */
 		if (!pin_slow(p, pp))
 			return NULL;
+		pp = pin_p();
 	}
 }
 
