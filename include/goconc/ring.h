@@ -11,9 +11,10 @@
  * with tickets from head and tail and the pointers stored by indirection
  * through a second ring of free slots; see src/lf/ring.c. Capacity is a
  * power of two fixed at init; every operation is non-blocking (push and
- * pop return false instead of waiting; a pop that finds the ring empty
- * may first pause for a few CPU pause hints, in case a push is about to
- * publish a value). Channels are the blocking queue.
+ * pop return false instead of waiting; a pop that finds the ring empty,
+ * or a push that finds it full, may first pause for a few CPU pause
+ * hints, in case the other side is about to publish a value or free a
+ * slot). Channels are the blocking queue.
  *
  * Synchronization table ("-": may run concurrently; "X": must not):
  *

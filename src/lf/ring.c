@@ -181,14 +181,15 @@ ring_alloc(size_t size)
  *    take them in order the same way (head). So the positions filled so
  *    far are [0, F) and the ones resolved [0, R), with head = R or
  *    R - 1, and R <= F.
- *  - F - head <= n: a push fills p only after reading a head h (head_hint
- *    or head, never above head) with p - h < n (room()). So position
+ *  - F - R <= n: a push fills p only after reading a lower bound h of R
+ *    (head_hint, head_pub or head) with p - h < n (room()). So position
  *    p - 2n, the cell's previous user, is resolved before p is filled: a
  *    push finds its cell "resolved, p - 2n, NULL" unless another push
  *    filled p first (then it steps on).
  *  - Hence "full" is exact: room() reports it when [head, p) holds n
  *    filled positions not resolved (it helps head past a resolved one
- *    first), that is n values. And "empty" is exact: a pop that finds
+ *    first, and reads head only after the hints said full), that is n
+ *    values. And "empty" is exact: a pop that finds
  *    head's cell not filled for head sees every position below taken and
  *    none from head on filled.
  *  - The pointer of a full cell was written by the cas2 that wrote its
@@ -201,11 +202,15 @@ ring_alloc(size_t size)
  * cell showed a used or resolved position, because another operation
  * filled, took or helped on in between.
  *
- * Hints. Besides head and the cells, which decide everything above, five
+ * Hints. Besides head and the cells, which decide everything above, seven
  * words only steer where an operation looks first and what it fetches
  * early; any value in them is safe:
  *  - tail (pushes' line): see above; a stale value costs steps;
- *  - head_hint (pushes' line): a value head had (room());
+ *  - head_hint (pushes' line): a lower bound of R that a push read;
+ *  - head_pub (a line of its own): pops store p + 1 after taking p when
+ *    p + 1 ends a run of RING_GROUP positions, once per line of values;
+ *  - full_at (pushes' line): head_pub when a push last found the ring
+ *    full;
  *  - tail_hint (a line of its own): pushes store p + 1 after filling p
  *    when p + 1 ends a run of RING_GROUP positions (one 64-byte line of
  *    cells), so it moves once per line of values;
@@ -217,13 +222,16 @@ ring_alloc(size_t size)
  * either, it waits up to RING_EMPTY_WAIT pause hints for tail_hint to
  * move before it reads the cell again to decide, unless tail_hint has
  * not moved since a pop last found the ring empty (the pushes are idle,
- * or share the CPU with us: waiting would only delay the answer). At
- * the start of each run both sides fetch for writing the line of cells
- * RING_AHEAD positions on, so that it is theirs before their cas2 needs
- * it: a push always (F - head <= n, so their previous positions lie at
- * least n - RING_AHEAD - RING_GROUP below head: the pops are done with
- * them), a pop only when tail_seen shows them filled (the pushes are
- * done).
+ * or share the CPU with us: waiting would only delay the answer).
+ * Pushes do the same the other way round: one that finds the ring full
+ * by head_hint reads head_pub, and when that says full too it waits up
+ * to RING_FULL_WAIT pause hints for head_pub to move (unless it has not
+ * moved since a push last found the ring full) before it reads head and
+ * its cell to decide. At the start of each run both sides fetch for writing the
+ * line of cells RING_AHEAD positions on, so that it is theirs before their cas2
+ * needs it: a push always (F - R <= n, so their previous positions lie at least
+ * n - RING_AHEAD - RING_GROUP below R: the pops are done with them), a pop only
+ * when tail_seen shows them filled (the pushes are done).
  *
  * Why (docs/bench.md, Ring1P1C): a cas2 or CAS is a locked instruction,
  * which waits for every earlier store to reach the cache and for its own
@@ -232,11 +240,13 @@ ring_alloc(size_t size)
  * the producer is filling on every retry, each of the producer's next
  * cas2s waits for the line to come back (a cross-core transfer, 50-300 ns
  * on the machines measured), the producer slows down, and the ring stays
- * nearly empty. Polling tail_hint, which the producer writes once per
- * line with a plain store, costs it at most one such wait per RING_GROUP
- * items; fetching cells ahead takes the remaining transfers off the
- * locked instructions' path without taking a line the other side is
- * about to use.
+ * nearly empty; a producer that found it full and reads head on every
+ * retry does the same to the consumer's CAS of head. Polling tail_hint
+ * or head_pub, which the other side writes once per line with a plain
+ * store, costs that side at most one such wait per RING_GROUP items;
+ * fetching cells ahead takes the remaining transfers off the locked
+ * instructions' path without taking a line the other side is about to
+ * use.
  *
  * Memory order. cas2 is __sync_val_compare_and_swap on 16 bytes, a full
  * barrier: on x86_64 `lock cmpxchg16b`, on aarch64 CASPAL (LSE),
@@ -249,21 +259,19 @@ ring_alloc(size_t size)
  * or full (room()) are seq_cst, as are head's loads and CASes: those
  * decisions compare head and a cell. tail is stored with release and
  * loaded with acquire, and a push stepping on reads tags with acquire
- * (filling in order, above). The other hints are relaxed (see "Hints"),
- * and a prefetch orders nothing.
+ * (filling in order, above); so is head_pub (a push that relies on it
+ * finds p - 2n resolved). The other hints are relaxed (see "Hints"), and
+ * a prefetch orders nothing.
  */
 
 /* Cells per 64-byte hardware line: the run of positions kept together. */
 #define RING_GROUP 4
 
-/* A push that finds the ring within 1/RING_FULL_FRACTION of full pauses
- * RING_BACKOFF times (room()). */
-#define RING_FULL_FRACTION 16
-#define RING_BACKOFF       32
-
 /* A pop that finds the ring empty by tail_hint and head's cell waits up
- * to this many pause hints for tail_hint to move ("Hints"). */
+ * to this many pause hints for tail_hint to move, a push that finds it
+ * full by head_pub as many for head_pub ("Hints"). */
 #define RING_EMPTY_WAIT 8
+#define RING_FULL_WAIT  8
 
 /* Cells fetched ahead, in positions: a multiple of RING_GROUP, used only
  * when the capacity is at least twice as large ("Hints"). */
@@ -314,13 +322,18 @@ struct scqp {
 	/* (atomic) at most the first unfilled position: p + 1, stored by
 	 * the push that filled p; where pushes start */
 	uint64_t tail GOC_ALIGNED(GOC_CACHELINE);
-	/* (atomic) a value head had, at most head: pushes check fullness
-	 * against it and read head itself only when it says full. On the
-	 * pushes' line: only pushes write it. */
+	/* (atomic) a value head or head_pub had, at most the first
+	 * unresolved position: pushes check fullness against it first. On
+	 * the pushes' line: only pushes write it. */
 	uint64_t head_hint;
+	/* (atomic) head_pub when a push last found the ring full */
+	uint64_t full_at;
 	/* (atomic) p + 1 for a position p that was filled, stored when
 	 * p + 1 is a multiple of RING_GROUP; what pops poll ("Hints") */
 	uint64_t tail_hint GOC_ALIGNED(GOC_CACHELINE);
+	/* (atomic) p + 1 for a position p that was taken, stored when
+	 * p + 1 is a multiple of RING_GROUP; what pushes poll ("Hints") */
+	uint64_t head_pub GOC_ALIGNED(GOC_CACHELINE);
 };
 
 static inline u128
@@ -393,49 +406,57 @@ advance(struct scqp *q, uint64_t h)
 }
 
 /*
- * room tells whether a push may fill position p: true only if head >
- * p - n at some moment during the call (so F - head <= n once p is
- * filled), false when [head, p) holds n filled positions not resolved
- * (full: p is at most the first unfilled position). head is the pops'
- * line: a push reads it only when head_hint, a lower bound on the
- * pushes' own line, no longer shows room.
+ * room tells whether a push may fill position p: true only if p - R < n
+ * for the first unresolved position R at some moment during the call (so
+ * F - R <= n once p is filled), false when [R, p) holds n filled
+ * positions (full: p is at most the first unfilled position). A push
+ * checks the lower bounds of R it has or the pops publish plainly
+ * (head_hint, head_pub) first, and reads head, the pops' CAS line, only
+ * when those say full and head_pub does not move for a while ("Hints").
  */
 static inline RING_FN bool
 room(struct scqp *q, uint64_t p)
 {
 	int64_t n = (int64_t)q->cap;
-	/* Relaxed: any value head had is at most head; "full" is only ever
-	 * decided on head itself. */
+	/* Relaxed: a lower bound of R we stored ourselves. */
 	uint64_t h = __atomic_load_n(&q->head_hint, __ATOMIC_RELAXED);
 
 	if ((int64_t)(p - h) < n)
 		return true;
-	for (;;) {
-		/* seq_cst: compared with head's cell below. */
-		h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
-		if ((int64_t)(p - h) < n)
-			break;
-		/* p - head >= n. Full unless position h is resolved and its
-		 * pop has yet to move head: then help it. */
-		uint64_t e = tag_of(cell_of(q, h));
-		if (before(e | q->low, cycle_tag(q, h)) ||
-		    e == (cycle_tag(q, h) ^ TAG_EMPTY))
-			return false; /* [head, p): n values */
-		advance(q, h);
-	}
-	/* Relaxed: a lower bound of head, as above. */
-	__atomic_store_n(&q->head_hint, h, __ATOMIC_RELAXED);
-	/*
-	 * Nearly full: from here on every push reads head, taking the line
-	 * from the pops and stalling their next CAS of it. Back off a
-	 * little, so that the pops free a run of slots between two reads
-	 * instead of one (docs/bench.md, Ring1P1C: with one producer faster
-	 * than its consumer this halves the time per item). Only pushes
-	 * into a nearly full ring pay it, and nobody waits for them.
-	 */
-	if ((int64_t)(p - h) > n - n / RING_FULL_FRACTION)
-		for (unsigned i = 0; i < RING_BACKOFF; i++)
+	/* Acquire: pairs with the pop's release, so that position p - 2n
+	 * is resolved for our cas2 too. */
+	h = __atomic_load_n(&q->head_pub, __ATOMIC_ACQUIRE);
+	/* Relaxed: full_at is a hint. */
+	if ((int64_t)(p - h) >= n &&
+	    h != __atomic_load_n(&q->full_at, __ATOMIC_RELAXED))
+		for (unsigned i = 0;
+		     i < RING_FULL_WAIT && (int64_t)(p - h) >= n; i++) {
 			goc_arch_pause();
+			h = __atomic_load_n(&q->head_pub, __ATOMIC_ACQUIRE);
+		}
+	if ((int64_t)(p - h) >= n) {
+		uint64_t hp = h;
+
+		for (;;) {
+			/* seq_cst: compared with head's cell below. */
+			h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
+			if ((int64_t)(p - h) < n)
+				break;
+			/* p - head >= n. Full unless position h is resolved
+			 * and its pop has yet to move head: then help it. */
+			uint64_t e = tag_of(cell_of(q, h));
+			if (before(e | q->low, cycle_tag(q, h)) ||
+			    e == (cycle_tag(q, h) ^ TAG_EMPTY)) {
+				/* Relaxed: a hint ("Hints"). */
+				__atomic_store_n(&q->full_at, hp,
+						 __ATOMIC_RELAXED);
+				return false; /* [head, p): n values */
+			}
+			advance(q, h);
+		}
+	}
+	/* Relaxed: a lower bound of R, as above. */
+	__atomic_store_n(&q->head_hint, h, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -552,6 +573,12 @@ scqp_pop(struct scqp *q, void **v)
 				if (old == cur) {
 					*v = (void *)(uintptr_t)(cur >> 64);
 					advance(q, h);
+					/* Release: a push relying on it finds h
+					 * resolved (room()). */
+					if (((h + 1) & (RING_GROUP - 1)) == 0)
+						__atomic_store_n(
+							&q->head_pub, h + 1,
+							__ATOMIC_RELEASE);
 					return true;
 				}
 				cur = old; /* taken by another pop */
