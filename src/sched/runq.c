@@ -7,7 +7,10 @@
  *  - Only the owner P writes runqtail and the slots (single producer);
  *    the owner and thieves take from runqhead with a CAS (multi consumer).
  *  - 0 <= runqtail - runqhead <= GOC_RUNQ_SIZE, in uint32 arithmetic.
- *  - runnext holds at most one G, which is on no other queue.
+ *  - runnext holds at most one G, which is on no other queue. Only the
+ *    owner puts a G there (a plain store when it is empty, a CAS that
+ *    kicks the old one out otherwise); the owner and thieves take it
+ *    with a CAS to NULL.
  *  - A G is on at most one queue at a time.
  *
  * Slots are read by thieves while the owner may be writing a slot that

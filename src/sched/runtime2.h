@@ -430,10 +430,21 @@ static inline bool
 goc__runq_put(struct goc_p *pp, struct goc_g *gp, bool next)
 {
 	if (next) {
-		/* Kick the old runnext out to the regular queue. */
 		struct goc_g *old =
 			__atomic_load_n(&pp->runnext, __ATOMIC_RELAXED);
-		/* Acq_rel: thieves CAS runnext too (runqgrab). */
+		/*
+		 * Only the owner puts a G in runnext; thieves only take one
+		 * (a CAS from that G to NULL). So an empty runnext stays empty
+		 * until we fill it, and a plain store does: no locked
+		 * instruction for the common case. Release: publishes gp to
+		 * whoever takes it (the owner's or a thief's acquiring CAS).
+		 */
+		if (old == NULL) {
+			__atomic_store_n(&pp->runnext, gp, __ATOMIC_RELEASE);
+			return true;
+		}
+		/* Kick the old runnext out to the regular queue. Acq_rel:
+		 * thieves CAS runnext too (runqgrab). */
 		while (!__atomic_compare_exchange_n(&pp->runnext, &old, gp,
 						    false, __ATOMIC_ACQ_REL,
 						    __ATOMIC_RELAXED))
