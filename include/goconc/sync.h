@@ -9,6 +9,16 @@
  * compiler's __atomic builtins inside the library: do not access them.
  * None of these values may be copied after first use.
  *
+ * Lifetime: Go's garbage collector keeps a sync value alive while any
+ * goroutine is still inside a call on it; in C the caller does. An
+ * unlock (or Done, Signal, RUnlock) may still be touching its object
+ * after the goroutine it let in has returned from Lock (or Wait): an
+ * Unlock that hands the mutex to a waiter wakes it after the lock bit
+ * is clear. So free or reuse the memory of a Mutex, RWMutex, Cond or
+ * WaitGroup only once every call on it has returned, which the last
+ * user's exit usually shows (join the goroutines, or wait on a
+ * WaitGroup that outlives them, as with pthread_join).
+ *
  * Every blocking call works from a goroutine (which parks) and from a
  * plain thread the library did not create (which sleeps on a futex), and
  * never allocates.

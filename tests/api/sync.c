@@ -771,6 +771,9 @@ struct bcast {
 	int exit;  /* (m) */
 	int *seen; /* (m) */
 	int twice;
+	/* The waiters' ends: b lives on the test's stack, and a waiter's
+	 * last unlock may still be running when main holds m again. */
+	goc_wg_t done;
 };
 
 static void
@@ -794,6 +797,7 @@ bcast_waiter(void *arg)
 		inc(&b->awake);
 	}
 	goc_mutex_unlock(&b->m);
+	goc_wg_done(&b->done);
 }
 
 static int
@@ -802,6 +806,7 @@ bcast_main(void *arg)
 	struct bcast *b = arg;
 	int n = b->n;
 
+	goc_wg_add(&b->done, n);
 	for (int i = 0; i < n; i++)
 		goc_go(bcast_waiter, b);
 	for (int r = 0; r < n; r++) {
@@ -820,6 +825,7 @@ bcast_main(void *arg)
 	for (int i = 0; i < n; i++)
 		expect_int_eq(b->seen[i], n);
 	goc_mutex_unlock(&b->m);
+	goc_wg_wait(&b->done);
 	return 0;
 }
 
