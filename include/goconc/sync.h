@@ -17,7 +17,9 @@
  * is clear. So free or reuse the memory of a Mutex, RWMutex, Cond or
  * WaitGroup only once every call on it has returned, which the last
  * user's exit usually shows (join the goroutines, or wait on a
- * WaitGroup that outlives them, as with pthread_join).
+ * WaitGroup, as with pthread_join). A WaitGroup is the one that shows
+ * this of itself: once every goc_wg_wait on it has returned, the
+ * goc_wg_done calls that released them are done with it.
  *
  * Every blocking call works from a goroutine (which parks) and from a
  * plain thread the library did not create (which sleeps on a futex), and

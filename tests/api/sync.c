@@ -669,6 +669,9 @@ struct condt {
 	int order[128];
 	int seen[256];
 	long data;
+	/* The waiters' ends: t lives on the test's stack, and a waiter's
+	 * last unlock may still be running when main moves on. */
+	goc_wg_t done;
 };
 
 static void
@@ -681,6 +684,7 @@ cond_signal_waiter(void *arg)
 	goc_cond_wait(&t->c, NULL);
 	inc(&t->awake);
 	goc_mutex_unlock(&t->m);
+	goc_wg_done(&t->done);
 }
 
 static int
@@ -689,6 +693,7 @@ cond_signal_main(void *arg)
 	struct condt *t = arg;
 	const int n = 2;
 
+	goc_wg_add(&t->done, n);
 	for (int i = 0; i < n; i++)
 		goc_go(cond_signal_waiter, t);
 	wait_until(&t->running, n);
@@ -704,6 +709,7 @@ cond_signal_main(void *arg)
 		expect_int_eq(load(&t->awake), k); /* one per Signal */
 	}
 	goc_cond_signal(&t->c); /* no waiters: a no-op */
+	goc_wg_wait(&t->done);
 	return 0;
 }
 
@@ -728,6 +734,7 @@ cond_gen_waiter(void *arg)
 	t->order[load(&t->awake)] = me;
 	inc(&t->awake);
 	goc_mutex_unlock(&t->m);
+	goc_wg_done(&t->done);
 }
 
 static int
@@ -736,6 +743,7 @@ cond_gen_main(void *arg)
 	struct condt *t = arg;
 	const int n = 100;
 
+	goc_wg_add(&t->done, n);
 	for (int i = 0; i < n; i++) {
 		goc_go(cond_gen_waiter, t);
 		wait_until(&t->running, i + 1);
@@ -753,6 +761,7 @@ cond_gen_main(void *arg)
 				      i, t->order[i]);
 		goc_mutex_unlock(&t->m);
 	}
+	goc_wg_wait(&t->done);
 	return 0;
 }
 
