@@ -250,14 +250,14 @@ top:;
 }
 
 /*
- * Switch from g0 into gp; returns the G that switches back to g0 (mcall):
- * gp, or one that gp (or a successor) switched to directly.
+ * make_current makes gp, taken off pp's queues, the running G of m:
+ * its status, its stack at the first run, the P's schedtick (unless gp
+ * inherits the time slice) and the thread's stack-owner record for the
+ * fault handler. execute() and goc__direct_next() then switch to it.
  */
-static struct goc_g *
-execute(struct goc_m *m, struct goc_g *gp, bool inherit)
+static inline __attribute__((always_inline)) void
+make_current(struct goc_m *m, struct goc_p *pp, struct goc_g *gp, bool inherit)
 {
-	struct goc_p *pp = m->p;
-
 	m->curg = gp;
 	gp->m = m;
 	goc__casgstatus(gp, GOC_G_RUNNABLE, GOC_G_RUNNING);
@@ -267,6 +267,16 @@ execute(struct goc_m *m, struct goc_g *gp, bool inherit)
 		__atomic_store_n(&pp->schedtick, pp->schedtick + 1,
 				 __ATOMIC_RELAXED);
 	goc__stack_set_current(&gp->stack, gp->goid, gp->name);
+}
+
+/*
+ * Switch from g0 into gp; returns the G that switches back to g0 (mcall):
+ * gp, or one that gp (or a successor) switched to directly.
+ */
+static struct goc_g *
+execute(struct goc_m *m, struct goc_g *gp, bool inherit)
+{
+	make_current(m, m->p, gp, inherit);
 	goc__fiber_switch(&m->g0, &gp->fiber);
 	gp = m->curg;
 	goc__stack_set_current(NULL, 0, NULL);
@@ -353,17 +363,10 @@ goc__direct_next(struct goc_m *m, struct goc_g *gp,
 	}
 	m->dsw_fn = fn;
 	m->dsw_g = gp;
-	m->curg = next;
-	next->m = m;
-	goc__casgstatus(next, GOC_G_RUNNABLE, GOC_G_RUNNING);
-	if (GOC_UNLIKELY(next->stack_want != 0))
-		goc__gstart_stack(pp, next); /* its first run */
-	if (!inherit)
-		__atomic_store_n(&pp->schedtick, pp->schedtick + 1,
-				 __ATOMIC_RELAXED);
-	/* On a goroutine's stack, but this function returns before any
-	 * switch, so no caller keeps the thread-local address. */
-	goc__stack_set_current(&next->stack, next->goid, next->name);
+	/* On a goroutine's stack, this writes the thread's stack-owner
+	 * record; it returns before any switch, so no caller keeps the
+	 * thread-local address. */
+	make_current(m, pp, next, inherit);
 	return next;
 }
 
@@ -387,6 +390,27 @@ goc__direct_finish(void)
 	if (!goc__stack_check(&gp->stack))
 		goc__stack_overflow(gp->goid, gp->name, &gp->stack);
 	fn(m, gp);
+}
+
+/*
+ * switch_out: the running G (m's, taken with no switch since) gives up
+ * its M, to the next G directly when one is at hand (which then runs
+ * direct_fn for it) or through g0 (which runs g0_fn); returns once the G
+ * runs again.
+ */
+static inline __attribute__((always_inline)) void
+switch_out(struct goc_m *m, void (*direct_fn)(struct goc_m *, struct goc_g *),
+	   void (*g0_fn)(struct goc_m *, struct goc_g *))
+{
+	struct goc_g *gp = m->curg;
+	struct goc_g *next = goc__direct_next(m, gp, direct_fn);
+
+	if (next != NULL) {
+		goc__fiber_switch(&gp->fiber, &next->fiber);
+		goc__direct_finish();
+		return;
+	}
+	mcall(m, g0_fn);
 }
 
 /*
@@ -634,13 +658,7 @@ goc__park(bool (*unlockf)(struct goc_g *, void *), void *lock,
 	gp->waitsince = goc__wait_stamp();
 	m->waitunlockf = unlockf;
 	m->waitlock = lock;
-	struct goc_g *next = goc__direct_next(m, gp, park_direct_m);
-	if (next != NULL) {
-		goc__fiber_switch(&gp->fiber, &next->fiber);
-		goc__direct_finish();
-		return;
-	}
-	mcall(m, park_m);
+	switch_out(m, park_direct_m, park_m);
 }
 
 void
@@ -700,12 +718,5 @@ goc_yield(void)
 		return;
 	}
 	GOC_SIM_SPIN(); /* a yield lets another thread go first too */
-	struct goc_g *gp = m->curg;
-	struct goc_g *next = goc__direct_next(m, gp, gosched_m);
-	if (next != NULL) {
-		goc__fiber_switch(&gp->fiber, &next->fiber);
-		goc__direct_finish();
-		return;
-	}
-	mcall(m, gosched_m);
+	switch_out(m, gosched_m, gosched_m);
 }

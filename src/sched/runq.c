@@ -24,9 +24,6 @@
 #include "os/os.h"
 #include "sched/runtime2.h"
 
-#define slot_load  goc__runq_slot_load
-#define slot_store goc__runq_slot_store
-
 /*
  * goc__runq_putslow moves half the local queue plus gp to the global queue
  * (Go's runqputslow). Called by the owner with a full local queue.
@@ -43,7 +40,7 @@ goc__runq_putslow(struct goc_p *pp, struct goc_g *gp, uint32_t h, uint32_t t)
 	if (n != N)
 		goc__throw("runqputslow: queue is not full");
 	for (uint32_t i = 0; i < n; i++)
-		batch[i] = slot_load(pp, h + i);
+		batch[i] = goc__runq_slot_load(pp, h + i);
 	/* Release: pairs with thieves' acquire of runqhead; commits the
 	 * consumption of the slots we just read. */
 	if (!__atomic_compare_exchange_n(&pp->runqhead, &h, h + n, false,
@@ -127,7 +124,7 @@ runq_grab(struct goc_p *victim, struct goc_g **batch, bool steal_runnext)
 		if (n > GOC_RUNQ_SIZE / 2)
 			continue;
 		for (uint32_t i = 0; i < n; i++)
-			batch[i] = slot_load(victim, h + i);
+			batch[i] = goc__runq_slot_load(victim, h + i);
 		GOC_SIM_POINT();
 		/* Release: pairs with the owner's acquire of runqhead in
 		 * runq_put, so it does not overwrite slots we read. */
@@ -154,7 +151,7 @@ goc__runq_steal(struct goc_p *pp, struct goc_p *victim, bool steal_runnext)
 	if (t - h + n >= GOC_RUNQ_SIZE)
 		goc__throw("runqsteal: runq overflow");
 	for (uint32_t i = 0; i < n; i++)
-		slot_store(pp, t + i, batch[i]);
+		goc__runq_slot_store(pp, t + i, batch[i]);
 	/* Release: publishes the copied slots. */
 	__atomic_store_n(&pp->runqtail, t + n, __ATOMIC_RELEASE);
 	return gp;

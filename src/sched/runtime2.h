@@ -167,9 +167,9 @@ struct goc_p {
 	int32_t ngfree;        /* (owner) */
 	/* Goroutine ids handed out here, taken from sched.goidgen in
 	 * batches (Go's goidcache): [goidcache, goidcacheend). */
-	uint32_t exitseq;      /* (owner) goroutines ended here, mod 2^32 */
 	uint64_t goidcache;    /* (owner) */
 	uint64_t goidcacheend; /* (owner) */
+	uint32_t exitseq;      /* (owner) goroutines ended here, mod 2^32 */
 	/* (atomic; written by the owner) goroutines started and ended on
 	 * this P, for goc__gcount: counting per P costs a spawn and an exit
 	 * no locked instruction. */

@@ -188,7 +188,9 @@ extern __thread struct goc_stack_owner goc__stack_owner
  * goc__stack_set_current records s as this thread's current stack.
  * Inline, so the TLS address may be computed once per caller: call it
  * only from code that runs on a thread's own stack (the scheduler on
- * g0), never from a goroutine, which may resume on another thread.
+ * g0), or from a function that returns before any switch (the
+ * scheduler's direct switches), never where a goroutine may resume on
+ * another thread before the caller returns.
  */
 static inline void
 goc__stack_set_current(const struct goc_stack *s, uint64_t goid,

@@ -127,6 +127,42 @@ GOC_TEST(capacity_one)
 }
 
 /*
+ * A sequential model FIFO beside the ring: q holds the n values from head,
+ * in the order they went in. model_op does one push or pop on both and
+ * checks the ring against the model; true when a push went in.
+ */
+struct model {
+	goc_ring_t *r;
+	uintptr_t *q;
+	size_t cap, head, n;
+	uintptr_t next;
+};
+
+static bool
+model_op(struct model *m, bool pushing)
+{
+	if (pushing) {
+		bool ok = goc_ring_push(m->r, val(m->next));
+		require_int_eq(ok, m->n < m->cap);
+		if (ok) {
+			m->q[(m->head + m->n) % m->cap] = m->next;
+			m->n++;
+		}
+		m->next++;
+		return ok;
+	}
+	void *v = NULL;
+	bool ok = goc_ring_pop(m->r, &v);
+	require_int_eq(ok, m->n > 0);
+	if (ok) {
+		require_ptr_eq(v, val(m->q[m->head]));
+		m->head = (m->head + 1) % m->cap;
+		m->n--;
+	}
+	return false;
+}
+
+/*
  * Random operations against a model FIFO, wrapping the ring's cycles many
  * times, for several capacities; runs of pushes and pops are long enough
  * to reach both full and empty often.
@@ -136,43 +172,25 @@ GOC_TEST(model_random_ops)
 	static const size_t caps[] = {1, 2, 4, 16, 128};
 
 	for (size_t k = 0; k < GOC_ARRAY_SIZE(caps); k++) {
-		size_t cap = caps[k], head = 0, n = 0;
-		uintptr_t *model = calloc(cap, sizeof(*model));
-		uintptr_t next = 1;
 		goc_ring_t r;
+		struct model m = {.r = &r, .cap = caps[k], .next = 1};
+		m.q = calloc(m.cap, sizeof(*m.q));
 		long ops = goc_test_scaled(200000);
 
-		require_int_eq(goc_ring_init(&r, cap), 0);
+		require_int_eq(goc_ring_init(&r, m.cap), 0);
 		bool pushing = true;
 		for (long i = 0; i < ops; i++) {
 			uint64_t x = goc_test_rand();
 			if ((x & 7) == 0)
 				pushing = !pushing;
 			if (((x >> 3) & 3) == 0) {
-				expect_uint_eq(goc_ring_len(&r), n);
+				expect_uint_eq(goc_ring_len(&r), m.n);
 				continue;
 			}
-			if (pushing) {
-				bool ok = goc_ring_push(&r, val(next));
-				require_int_eq(ok, n < cap);
-				if (ok) {
-					model[(head + n) % cap] = next;
-					n++;
-				}
-				next++;
-			} else {
-				void *v = NULL;
-				bool ok = goc_ring_pop(&r, &v);
-				require_int_eq(ok, n > 0);
-				if (ok) {
-					require_ptr_eq(v, val(model[head]));
-					head = (head + 1) % cap;
-					n--;
-				}
-			}
+			model_op(&m, pushing);
 		}
 		goc_ring_destroy(&r);
-		free(model);
+		free(m.q);
 	}
 }
 
@@ -188,15 +206,14 @@ GOC_TEST(model_stale_tail)
 	static const size_t caps[] = {1, 2, 8, 64, 256};
 
 	for (size_t k = 0; k < GOC_ARRAY_SIZE(caps); k++) {
-		size_t cap = caps[k], head = 0, n = 0;
-		uintptr_t *model = calloc(cap, sizeof(*model));
-		uintptr_t next = 1;
-		uint64_t pushed = 0;
 		goc_ring_t r;
+		struct model m = {.r = &r, .cap = caps[k], .next = 1};
+		m.q = calloc(m.cap, sizeof(*m.q));
+		uint64_t pushed = 0;
 		long ops = goc_test_scaled(100000);
 
-		require_true(model != NULL);
-		require_int_eq(goc_ring_init(&r, cap), 0);
+		require_true(m.q != NULL);
+		require_int_eq(goc_ring_init(&r, m.cap), 0);
 		bool pushing = true;
 		for (long i = 0; i < ops; i++) {
 			uint64_t x = goc_test_rand();
@@ -206,34 +223,17 @@ GOC_TEST(model_stale_tail)
 				/* Behind by 0 to all the positions used: less
 				 * than a lap, or several. */
 				uint64_t back = (x >> 6) % (pushed + 1);
-				if (((x >> 5) & 1) != 0 && back > 2 * cap)
-					back = (x >> 6) % (2 * cap + 1);
+				if (((x >> 5) & 1) != 0 && back > 2 * m.cap)
+					back = (x >> 6) % (2 * m.cap + 1);
 				goc__ring_set_tail(&r, pushed - back);
-				expect_uint_eq(goc_ring_len(&r), n);
+				expect_uint_eq(goc_ring_len(&r), m.n);
 				continue;
 			}
-			if (pushing) {
-				bool ok = goc_ring_push(&r, val(next));
-				require_int_eq(ok, n < cap);
-				if (ok) {
-					model[(head + n) % cap] = next;
-					n++;
-					pushed++;
-				}
-				next++;
-			} else {
-				void *v = NULL;
-				bool ok = goc_ring_pop(&r, &v);
-				require_int_eq(ok, n > 0);
-				if (ok) {
-					require_ptr_eq(v, val(model[head]));
-					head = (head + 1) % cap;
-					n--;
-				}
-			}
+			if (model_op(&m, pushing))
+				pushed++;
 		}
 		goc_ring_destroy(&r);
-		free(model);
+		free(m.q);
 	}
 }
 #endif
